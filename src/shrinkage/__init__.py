@@ -1,0 +1,31 @@
+"""shrinkage: L1 and L2 regularized learning, analytical and probabilistic.
+
+An estimate minimises datafit + penalty, which is the same thing as maximising
+likelihood x prior: a datafit is a negative log-likelihood, a penalty a negative log-prior.
+"""
+
+from . import datafits, penalties, priors
+from .datafits import Quadratic
+from .linear_model import ElasticNet, Lasso, MAPRegressor, Ridge, ridge_path
+from .penalties import L1, L2
+from .priors import ElasticNetPrior, Flat, Gaussian, Laplace
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "L1",
+    "L2",
+    "ElasticNet",
+    "ElasticNetPrior",
+    "Flat",
+    "Gaussian",
+    "Lasso",
+    "Laplace",
+    "MAPRegressor",
+    "Quadratic",
+    "Ridge",
+    "datafits",
+    "penalties",
+    "priors",
+    "ridge_path",
+]
