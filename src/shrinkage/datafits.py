@@ -56,8 +56,9 @@ class Datafit(ABC):
 class Quadratic(Datafit):
     """Least squares ``l(y, z) = (y - z)^2 / 2``: ``F = (1/2n) sum_i s_i (y_i - z_i)^2``.
 
-    The negative log-likelihood of Gaussian noise, ``y_i ~ N(z_i, noise^2 / s_i)``, times
-    ``noise^2 / n`` and up to a constant: see :meth:`log_likelihood`.
+    The negative log-likelihood of Gaussian noise, ``y_i ~ N(z_i, noise^2)`` with row i counted
+    ``s_i`` times (frequency weights), times ``noise^2 / sum_i s_i`` and up to a constant: see
+    :meth:`log_likelihood`.
     """
 
     def loss(self, y, z):
@@ -70,16 +71,14 @@ class Quadratic(Datafit):
         return np.ones(np.shape(y))
 
     def log_likelihood(self, y, z, noise=1.0, sample_weight=None):
-        """``sum_i log N(y_i; z_i, noise^2 / s_i)``.
+        """``sum_i s_i log N(y_i; z_i, noise^2)`` (raw frequency weights ``s``, 1 by default).
 
-        Equals ``-(n / noise^2) F(w) - (n/2) log(2 pi noise^2) + (1/2) sum_i log s_i``.
+        Equals ``-(N / noise^2) F - (N / 2) log(2 pi noise^2)`` with ``N = sum_i s_i``.
         """
         y, z = np.asarray(y, dtype=np.float64), np.asarray(z, dtype=np.float64)
-        s = normalise_sample_weight(sample_weight, len(y))
-        seen = s > 0  # a zero weight is an observation with infinite variance: no information
-        variance = noise**2 / s[seen]
-        resid2 = (y[seen] - z[seen]) ** 2
-        return float(np.sum(-0.5 * resid2 / variance - 0.5 * np.log(2 * np.pi * variance)))
+        s = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
+        log_density = -0.5 * (y - z) ** 2 / noise**2 - 0.5 * np.log(2 * np.pi * noise**2)
+        return float(s @ log_density)
 
     def __repr__(self):
         return "Quadratic()"

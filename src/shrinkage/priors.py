@@ -1,9 +1,9 @@
 """Priors: distributions over coefficients, each the exponential of minus a penalty.
 
 Under Gaussian noise of standard deviation ``noise`` (``y_i = x_i' w + b + e_i``,
-``e_i ~ N(0, noise^2 / s_i)`` with sample weights ``s`` normalised to sum to n), the negative log
-posterior is ``(1 / 2 noise^2) sum_i s_i (y_i - x_i' w - b)^2 - log p(w) + const``. Multiplying by
-``noise^2 / n`` gives shrinkage's objective ``(1/2n) sum_i s_i r_i^2 + alpha P(w)``, so:
+``e_i ~ N(0, noise^2)``) and n observations, the negative log posterior is
+``(1 / 2 noise^2) sum_i (y_i - x_i' w - b)^2 - log p(w) + const``. Multiplying by ``noise^2 / n``
+gives shrinkage's objective ``(1/2n) sum_i r_i^2 + alpha P(w)``, so:
 
 ==============================  ==========================================  =========================
 prior                           penalty (shrinkage's scaling)               scikit-learn's name
@@ -16,7 +16,8 @@ prior                           penalty (shrinkage's scaling)               scik
 
 with ``l1 = noise^2 / (n b)`` and ``l2 = noise^2 / (n tau^2)``. A scale may be an array (one per
 coefficient); an infinite scale is a flat prior on that coefficient (penalty factor 0).
-The intercept always has a flat prior.
+The intercept always has a flat prior. With frequency weights (row i counts ``s_i`` times) n is
+the number of observations they stand for, ``sum_i s_i``.
 """
 
 from abc import ABC, abstractmethod

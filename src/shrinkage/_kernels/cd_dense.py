@@ -113,10 +113,12 @@ def enet_cd_dense(X, y, w, l1, l2, positive, max_epochs, tol_abs):
     unpenalized = np.flatnonzero((l1 == 0.0) & (l2 == 0.0) & (lipschitz > 0.0))
     all_features = np.arange(p)
     r = residual_dense(X, y, w)
-    primal, gap = enet_gap_dense(X, y, w, r, l1, l2, positive, unpenalized)
+    primal, gap = np.inf, np.inf
     epochs = 0
     inner_threshold = tol_abs
-    while gap > tol_abs and epochs < max_epochs:
+    # at least one full sweep, even when the start already meets the tolerance: just below
+    # alpha_max, w = 0 is within a loose gap but the first sweep moves the leading feature
+    while epochs < max_epochs:
         _sweep_dense(X, w, r, lipschitz, l1, l2, positive, all_features)
         epochs += 1
         primal, gap = enet_gap_dense(X, y, w, r, l1, l2, positive, unpenalized)

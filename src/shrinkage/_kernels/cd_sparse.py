@@ -121,11 +121,11 @@ def enet_cd_sparse(data, indices, indptr, y, means, v, w, l1, l2, positive, max_
     unpenalized = np.flatnonzero((l1 == 0.0) & (l2 == 0.0) & (lipschitz > 0.0))
     all_features = np.arange(p)
     r, q, s_q = residual_sparse(data, indices, indptr, y, w, means, v)
-    primal, gap = enet_gap_sparse(data, indices, indptr, y, w, r, means, v, l1, l2, positive,
-                                  unpenalized)
+    primal, gap = np.inf, np.inf
     epochs = 0
     inner_threshold = tol_abs
-    while gap > tol_abs and epochs < max_epochs:
+    # at least one full sweep (see cd_dense)
+    while epochs < max_epochs:
         _, s_q = _sweep_sparse(data, indices, indptr, means, n, w, q, s_q, lipschitz, l1, l2,
                                positive, all_features)
         epochs += 1

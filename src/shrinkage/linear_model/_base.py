@@ -77,7 +77,11 @@ class PenalizedLinearModel(RegressorMixin, BaseEstimator):
 
     @abstractmethod
     def _make_penalty(self, n_samples, n_features):
-        """The :class:`~shrinkage.penalties.Penalty` this estimator minimises."""
+        """The :class:`~shrinkage.penalties.Penalty` this estimator minimises.
+
+        ``n_samples`` is the number of observations the weights stand for, ``sum_i s_i`` (the row
+        count without weights): frequency weights, so a weight of 2 counts a row twice.
+        """
 
     def _ridge_solver(self):
         return "auto"
@@ -101,7 +105,8 @@ class PenalizedLinearModel(RegressorMixin, BaseEstimator):
         X, y, sample_weight = validate_fit_input(self, X, y, sample_weight)
         if self.penalty_factor is not None:
             check_penalty_factor(self.penalty_factor, X.shape[1])
-        penalty = self._make_penalty(*X.shape)
+        n_observations = X.shape[0] if sample_weight is None else float(sample_weight.sum())
+        penalty = self._make_penalty(n_observations, X.shape[1])
         design = make_design(X, y, sample_weight, self.fit_intercept)
         l1, l2 = penalty.lower(X.shape[1])
         n_targets = 1 if y.ndim == 1 else y.shape[1]
@@ -134,7 +139,7 @@ class PenalizedLinearModel(RegressorMixin, BaseEstimator):
             0.0 if y.ndim == 1 else np.zeros(n_targets))
         if isinstance(self.intercept_, np.ndarray) and self.intercept_.ndim == 0:
             self.intercept_ = float(self.intercept_)
-        # like scikit-learn: None for a direct solver, one count per target for 2-d y
+        # one count per target for 2-d y, as scikit-learn
         self.n_iter_ = iters[0] if (y.ndim == 1 or smooth) else iters
         if X.dtype == np.float32:
             self.coef_ = self.coef_.astype(np.float32)

@@ -11,16 +11,18 @@ from ._base import PenalizedLinearModel
 class MAPRegressor(PenalizedLinearModel):
     """Maximum a posteriori linear regression under Gaussian noise and a coefficient prior.
 
-    Model: ``y_i = x_i' w + b + e_i`` with ``e_i ~ N(0, noise^2 / s_i)`` (``s`` the sample weights
-    rescaled to sum to n), ``w ~ prior`` and a flat prior on ``b``. The MAP estimate maximises
-    ``log p(y | w, b) + log p(w)``; multiplying the negative of that by ``noise^2 / n`` turns it into
+    Model: ``y_i = x_i' w + b + e_i`` with ``e_i ~ N(0, noise^2)``, ``w ~ prior`` and a flat prior
+    on ``b``; sample weights are frequency weights (row i counts ``s_i`` times) and
+    ``N = sum_i s_i`` is the number of observations they stand for (n without weights). The MAP
+    estimate maximises ``sum_i s_i log p(y_i | w, b) + log p(w)``; multiplying the negative of that
+    by ``noise^2 / N`` turns it into shrinkage's objective (weights rescaled to sum to n)
 
         (1 / 2n) sum_i s_i (y_i - x_i' w - b)^2 + alpha P(w)
 
-    with the penalty ``prior.penalty(noise, n)``:
+    with the penalty ``prior.penalty(noise, N)``:
 
-    - ``Laplace(b)`` -> ``L1(alpha = noise^2 / (n b))``: the :class:`Lasso`;
-    - ``Gaussian(tau)`` -> ``L2(alpha = noise^2 / (n tau^2))``: :class:`Ridge`;
+    - ``Laplace(b)`` -> ``L1(alpha = noise^2 / (N b))``: the :class:`Lasso`;
+    - ``Gaussian(tau)`` -> ``L2(alpha = noise^2 / (N tau^2))``: :class:`Ridge`;
     - ``ElasticNetPrior(b, tau)`` -> the :class:`ElasticNet`;
     - ``Flat()`` (the default) -> ordinary least squares, the maximum-likelihood estimate.
 
@@ -44,7 +46,7 @@ class MAPRegressor(PenalizedLinearModel):
     alpha_ : float
         The penalty strength the prior and noise map to.
     penalty_ : Penalty
-        ``prior.penalty(noise, n_samples)``.
+        ``prior.penalty(noise, N)``.
     coef_, intercept_, n_iter_, dual_gap_
         As for the matching estimator.
     """

@@ -52,8 +52,9 @@ class Ridge(PenalizedLinearModel):
     ----------
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
     intercept_ : float or ndarray of shape (n_targets,)
-    n_iter_ : int, list or None
-        None for the direct solvers.
+    n_iter_ : int or list
+        1 for the direct solvers (one factorisation); iterations of conjugate gradients or
+        passes of coordinate descent otherwise.
     dual_gap_ : float or ndarray
         Duality gap of the returned solution (round-off level for the direct solvers).
     penalty_ : L2

@@ -23,6 +23,8 @@ from scipy.sparse.linalg import LinearOperator, cg, lsqr
 
 # Above this many rows (or columns) a sparse design is not turned into a dense Gram matrix.
 GRAM_LIMIT = 5000
+# Singular values below this fraction of the largest are treated as zero (rank deficiency).
+RANK_CUTOFF = 1e-12
 
 
 def _gram(design):
@@ -61,8 +63,8 @@ def choose_ridge_solver(design, l2):
 def solve_ridge(design, l2, solver="auto", tol=1e-10, max_iter=None):
     """Solve the normal equations for every target of ``design``; returns ``(coef, n_iter)``.
 
-    ``coef`` has shape (p,) for a 1-d ``y`` and (k, p) for a 2-d one. ``n_iter`` is None for
-    the direct solvers, the conjugate-gradient iteration count otherwise.
+    ``coef`` has shape (p,) for a 1-d ``y`` and (k, p) for a 2-d one. ``n_iter`` is 1 for
+    the direct solvers (one factorisation), the conjugate-gradient iteration count otherwise.
     """
     l2 = np.asarray(l2, dtype=np.float64)
     n = design.n_samples
@@ -72,9 +74,9 @@ def solve_ridge(design, l2, solver="auto", tol=1e-10, max_iter=None):
     if solver == "svd":
         if np.ptp(l2) > 0:
             raise ValueError("solver='svd' needs the same penalty on every feature")
-        return ridge_svd_path(design, np.array([l2[0] if l2.size else 0.0]))[0], None
+        return ridge_svd_path(design, np.array([l2[0] if l2.size else 0.0]))[0], 1
     if solver == "lstsq":
-        return _least_squares(design), None
+        return _least_squares(design), 1
     if solver == "cg":
         return _ridge_cg(design, l2, tol, max_iter)
     if solver == "dual":
@@ -86,7 +88,7 @@ def solve_ridge(design, l2, solver="auto", tol=1e-10, max_iter=None):
         dual_coef = la.cho_solve(la.cho_factor(K, lower=True, check_finite=False), yc,
                                  check_finite=False)
         coef = (design.rmatvec(dual_coef).T * (inv_sqrt**2)).T
-        return np.asarray(coef.T), None
+        return np.asarray(coef.T), 1
     # primal
     G = _gram(design).astype(np.float64)
     G[np.diag_indices_from(G)] += n * l2
@@ -97,7 +99,7 @@ def solve_ridge(design, l2, solver="auto", tol=1e-10, max_iter=None):
     except la.LinAlgError:
         # singular: unpenalized columns that are collinear; take the minimum-norm solution
         coef = la.lstsq(G, rhs, check_finite=False)[0]
-    return np.asarray(coef.T), None
+    return np.asarray(coef.T), 1
 
 
 def _least_squares(design):
@@ -108,7 +110,10 @@ def _least_squares(design):
                  for k in range(ys.shape[1])]
         coef = np.array(coefs)
         return coef[0] if design.y.ndim == 1 else coef
-    coef = la.lstsq(np.asarray(design.X, dtype=np.float64), design.y, check_finite=False)[0]
+    # Centring makes Xc rank deficient; its round-off singular values (~eps * ||X|| * sqrt(n)) must
+    # fall below the cutoff whatever n is, or the minimum-norm solution depends on them.
+    coef = la.lstsq(np.asarray(design.X, dtype=np.float64), design.y, cond=RANK_CUTOFF,
+                    check_finite=False)[0]
     return np.asarray(coef.T)
 
 
@@ -155,7 +160,7 @@ def ridge_svd_path(design, alphas):
     for alpha in np.asarray(alphas, dtype=np.float64):
         with np.errstate(divide="ignore", invalid="ignore"):
             # s / (s^2 + n alpha); singular values that vanish contribute nothing (minimum norm)
-            d = np.where(s > s.max(initial=0.0) * max(X.shape) * np.finfo(float).eps,
+            d = np.where(s > s.max(initial=0.0) * RANK_CUTOFF,
                          s / (s**2 + n * alpha), 0.0)
         coef = Vt.T @ (d[:, None] * Uty if Uty.ndim == 2 else d * Uty)
         out.append(coef.T)
