@@ -123,7 +123,11 @@ def enet_cd_dense(X, y, w, l1, l2, positive, max_epochs, tol_abs):
         epochs += 1
         primal, gap = enet_gap_dense(X, y, w, r, l1, l2, positive, unpenalized)
         if gap <= tol_abs:
-            break
+            # the residual was updated incrementally: certify with a freshly computed one
+            r = residual_dense(X, y, w)
+            primal, gap = enet_gap_dense(X, y, w, r, l1, l2, positive, unpenalized)
+            if gap <= tol_abs:
+                break
         active = np.flatnonzero(w != 0.0)
         if active.shape[0] == 0:
             continue
@@ -134,8 +138,7 @@ def enet_cd_dense(X, y, w, l1, l2, positive, max_epochs, tol_abs):
                 break
         # the active set settled but the full gap did not: ask the inner loop for more next time
         inner_threshold *= 0.1
-    if epochs > 0:
-        # the residual was updated incrementally: recompute it before the final certificate
+    if gap > tol_abs:
         r = residual_dense(X, y, w)
         primal, gap = enet_gap_dense(X, y, w, r, l1, l2, positive, unpenalized)
     return primal, gap, epochs

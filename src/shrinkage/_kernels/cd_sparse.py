@@ -133,7 +133,12 @@ def enet_cd_sparse(data, indices, indptr, y, means, v, w, l1, l2, positive, max_
         primal, gap = enet_gap_sparse(data, indices, indptr, y, w, r, means, v, l1, l2,
                                       positive, unpenalized)
         if gap <= tol_abs:
-            break
+            # certify with a freshly computed residual (see cd_dense)
+            r, q, s_q = residual_sparse(data, indices, indptr, y, w, means, v)
+            primal, gap = enet_gap_sparse(data, indices, indptr, y, w, r, means, v, l1, l2,
+                                          positive, unpenalized)
+            if gap <= tol_abs:
+                break
         active = np.flatnonzero(w != 0.0)
         if active.shape[0] == 0:
             continue
@@ -144,7 +149,7 @@ def enet_cd_sparse(data, indices, indptr, y, means, v, w, l1, l2, positive, max_
             if biggest <= inner_threshold:
                 break
         inner_threshold *= 0.1
-    if epochs > 0:
+    if gap > tol_abs:
         r, q, s_q = residual_sparse(data, indices, indptr, y, w, means, v)
         primal, gap = enet_gap_sparse(data, indices, indptr, y, w, r, means, v, l1, l2,
                                       positive, unpenalized)
