@@ -162,8 +162,10 @@ def make_tiny_like(problem):
     return X, y
 
 
-def alpha_max(X, y):
+def alpha_max(X, y, fit_intercept=True):
     """``||Xc' yc||_inf / n``: the smallest alpha with an all-zero lasso solution."""
+    if not fit_intercept:
+        return float(np.max(np.abs(X.T @ y))) / X.shape[0]
     yc = y - y.mean()
     if sp.issparse(X):
         corr = X.T @ yc  # the column means drop out: yc sums to zero
@@ -184,24 +186,25 @@ def lasso_objective(X, y, alpha, coef, intercept):
     return 0.5 * float(r @ r) / X.shape[0] + alpha * float(np.abs(coef).sum())
 
 
-def lasso_duality_gap(X, y, alpha, coef):
+def lasso_duality_gap(X, y, alpha, coef, fit_intercept=True):
     """Duality gap of ``coef`` (intercept profiled out): certifies ``P(w) - P* <= gap``."""
     n = X.shape[0]
     coef = np.asarray(coef, dtype=np.float64)
-    yc = y - y.mean()
+    yc = y - y.mean() if fit_intercept else y
     r = y - X @ coef
-    r = r - r.mean()  # the residual of the centred problem, i.e. with the optimal intercept
+    if fit_intercept:
+        r = r - r.mean()  # the residual of the centred problem, i.e. with the optimal intercept
     primal = 0.5 * float(r @ r) / n + alpha * float(np.abs(coef).sum())
     theta = r / n
-    corr = X.T @ theta  # = Xc' theta because theta sums to zero
+    corr = X.T @ theta  # = Xc' theta because theta sums to zero (with an intercept)
     scale = min(1.0, alpha / max(float(np.max(np.abs(corr))), 1e-300))
     dual = scale * float(theta @ yc) - 0.5 * n * scale**2 * float(theta @ theta)
     return primal - dual
 
 
-def null_objective(y):
+def null_objective(y, fit_intercept=True):
     """``||yc||^2 / (2n)``: the objective at ``w = 0`` with the optimal intercept."""
-    yc = y - y.mean()
+    yc = y - y.mean() if fit_intercept else y
     return 0.5 * float(yc @ yc) / y.shape[0]
 
 
@@ -219,31 +222,33 @@ class Fit:
     warnings: list
 
 
-def fit_shrinkage(X, y, alpha, tol, max_iter):
+def fit_shrinkage(X, y, alpha, tol, max_iter, fit_intercept=True):
     """shrinkage.Lasso; ``tol`` in shrinkage's units."""
     import shrinkage
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = shrinkage.Lasso(alpha=alpha, tol=tol, max_iter=max_iter).fit(X, y)
+        model = shrinkage.Lasso(alpha=alpha, tol=tol, max_iter=max_iter,
+                                fit_intercept=fit_intercept).fit(X, y)
     return Fit(model.coef_, float(model.intercept_), int(model.n_iter_), float(model.dual_gap_),
                [str(w.message)[:200] for w in caught])
 
 
-def fit_sklearn(X, y, alpha, tol, max_iter):
+def fit_sklearn(X, y, alpha, tol, max_iter, fit_intercept=True):
     """sklearn.linear_model.Lasso (cyclic selection, its gap-safe screening on); sklearn units."""
     from sklearn.linear_model import Lasso
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = Lasso(alpha=alpha, tol=tol, max_iter=max_iter).fit(X, y)
+        model = Lasso(alpha=alpha, tol=tol, max_iter=max_iter,
+                      fit_intercept=fit_intercept).fit(X, y)
     return Fit(model.coef_, float(model.intercept_), int(model.n_iter_), float(model.dual_gap_),
                [str(w.message)[:200] for w in caught])
 
 
 @dataclasses.dataclass
 class Solver:
-    fit: Callable  # fit(X, y, alpha, tol, max_iter) -> Fit
+    fit: Callable  # fit(X, y, alpha, tol, max_iter, fit_intercept=True) -> Fit
     default_tol: float
     # native tol for "duality gap <= rel_gap * ||yc||^2 / (2n)" on the objective P
     tol_for_rel_gap: Callable
@@ -259,7 +264,8 @@ SOLVERS = {
         tol_for_rel_gap=lambda rel_gap: rel_gap,
         first_fit_code=("import shrinkage\n"
                         "T_IMPORT = time.perf_counter()\n"
-                        "shrinkage.Lasso(alpha=alpha, tol=tol, max_iter=MAX_ITER).fit(X, y)\n"),
+                        "shrinkage.Lasso(alpha=alpha, tol=tol, max_iter=MAX_ITER,\n"
+                        "                fit_intercept=FIT_INTERCEPT).fit(X, y)\n"),
         version=lambda: __import__("shrinkage").__version__,
     ),
     # scikit-learn's gap is on n * P and its target tol * ||yc||^2, i.e. 2 tol ||yc||^2 / (2n)
@@ -269,7 +275,8 @@ SOLVERS = {
         tol_for_rel_gap=lambda rel_gap: rel_gap / 2.0,
         first_fit_code=("from sklearn.linear_model import Lasso\n"
                         "T_IMPORT = time.perf_counter()\n"
-                        "Lasso(alpha=alpha, tol=tol, max_iter=MAX_ITER).fit(X, y)\n"),
+                        "Lasso(alpha=alpha, tol=tol, max_iter=MAX_ITER,\n"
+                        "      fit_intercept=FIT_INTERCEPT).fit(X, y)\n"),
         version=lambda: __import__("sklearn").__version__,
     ),
 }
@@ -285,10 +292,10 @@ SETTINGS = {
 # --------------------------------------------------------------------------------------------
 
 
-def timed_fit(solver, X, y, alpha, tol):
+def timed_fit(solver, X, y, alpha, tol, fit_intercept=True):
     gc.collect()
     start = time.perf_counter()
-    fit = SOLVERS[solver].fit(X, y, alpha, tol, MAX_ITER)
+    fit = SOLVERS[solver].fit(X, y, alpha, tol, MAX_ITER, fit_intercept)
     return time.perf_counter() - start, fit
 
 
@@ -304,6 +311,7 @@ else:
     X = np.asfortranarray(data["X"])
 y = data["y"]
 alpha, tol, MAX_ITER = float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+FIT_INTERCEPT = sys.argv[5] == "1"
 T0 = time.perf_counter()
 {code}
 T1 = time.perf_counter()
@@ -311,14 +319,15 @@ print("RESULT", T_IMPORT - T0, T1 - T_IMPORT)
 """
 
 
-def first_fit_subprocess(solver, data_path, alpha, tol, cache_dir=None):
+def first_fit_subprocess(solver, data_path, alpha, tol, fit_intercept, cache_dir=None):
     """Import + first fit in a fresh interpreter; returns (import_s, first_fit_s)."""
     env = dict(os.environ)
     if cache_dir is not None:
         env["NUMBA_CACHE_DIR"] = str(cache_dir)
     code = FIRST_FIT_TEMPLATE.format(code=SOLVERS[solver].first_fit_code)
     out = subprocess.run(
-        [sys.executable, "-c", code, str(data_path), repr(alpha), repr(tol), str(MAX_ITER)],
+        [sys.executable, "-c", code, str(data_path), repr(alpha), repr(tol), str(MAX_ITER),
+         str(int(fit_intercept))],
         env=env, capture_output=True, text=True, check=True,
     )
     line = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT")][-1]
@@ -335,7 +344,7 @@ def save_problem(problem, path):
         np.savez(path, X=X, y=problem.y)
 
 
-def first_fit_times(problem, alpha, tmpdir):
+def first_fit_times(problem, alpha, tmpdir, fit_intercept=True):
     """One-time costs at alpha_max/10 and the default tolerance, in fresh subprocesses."""
     data_path = Path(tmpdir) / f"{problem.name}.npz"
     save_problem(problem, data_path)
@@ -345,15 +354,17 @@ def first_fit_times(problem, alpha, tmpdir):
         if solver == "shrinkage":
             cold = Path(tmpdir) / f"numba-cache-{problem.name}"
             cold.mkdir()
-            t_imp, t_fit = first_fit_subprocess(solver, data_path, alpha, tol, cache_dir=cold)
+            t_imp, t_fit = first_fit_subprocess(solver, data_path, alpha, tol, fit_intercept,
+                                                cache_dir=cold)
             rows.append(dict(solver=solver, variant="cold numba cache (compiles)",
                              import_s=t_imp, first_fit_s=t_fit))
             # same (now populated) cache directory: what every later process pays
-            t_imp, t_fit = first_fit_subprocess(solver, data_path, alpha, tol, cache_dir=cold)
+            t_imp, t_fit = first_fit_subprocess(solver, data_path, alpha, tol, fit_intercept,
+                                                cache_dir=cold)
             rows.append(dict(solver=solver, variant="warm numba cache (loads)",
                              import_s=t_imp, first_fit_s=t_fit))
         else:
-            t_imp, t_fit = first_fit_subprocess(solver, data_path, alpha, tol)
+            t_imp, t_fit = first_fit_subprocess(solver, data_path, alpha, tol, fit_intercept)
             rows.append(dict(solver=solver, variant="fresh process", import_s=t_imp,
                              first_fit_s=t_fit))
     return rows
@@ -420,37 +431,46 @@ def log(msg):
 
 
 def run_problem(problem, args, tmpdir):
+    fi = args.fit_intercept
     X, y = problem.X, problem.y
-    amax = alpha_max(X, y)
-    null = null_objective(y)
+    if not fi:
+        y = y - y.mean()  # without an intercept, fit the centred response (X stays as is)
+    amax = alpha_max(X, y, fi)
+    null = null_objective(y, fi)
     log(f"\n== {problem.name}: {X.shape[0]} x {X.shape[1]}, {problem.description}")
-    log(f"   alpha_max = {amax:.6g}, null objective ||yc||^2/(2n) = {null:.6g}")
+    log(f"   fit_intercept={fi}, alpha_max = {amax:.6g}, null objective = {null:.6g}")
 
     # warm-up: compile shrinkage's kernels for this layout/dtype, load scikit-learn's modules
     Xt, yt = make_tiny_like(problem)
     for solver in SOLVERS:
         for tol_of in SETTINGS.values():
-            SOLVERS[solver].fit(Xt, yt, 0.1 * alpha_max(Xt, yt), tol_of(SOLVERS[solver]), 1000)
+            SOLVERS[solver].fit(Xt, yt, 0.1 * alpha_max(Xt, yt, fi), tol_of(SOLVERS[solver]),
+                                1000, fi)
+
+    def measure(fit):
+        return dict(objective=lasso_objective(X, y, alpha, fit.coef, fit.intercept),
+                    gap=lasso_duality_gap(X, y, alpha, fit.coef, fi),
+                    reported_gap=fit.reported_gap, nnz=int(np.count_nonzero(fit.coef)),
+                    n_iter=fit.n_iter, warnings=fit.warnings)
 
     cells = []
     for ratio in args.alpha_ratios:
         alpha = amax / ratio
         log(f"-- alpha = alpha_max/{ratio:g} = {alpha:.6g}")
-        # reference fits
+        # high-precision reference fits, timed once (for information)
         refs = []
         ref_solvers = ["shrinkage"] if args.quick else list(SOLVERS)
         for solver in ref_solvers:
             tol = SOLVERS[solver].tol_for_rel_gap(REF_REL_GAP)
-            t, fit = timed_fit(solver, X, y, alpha, tol)
-            obj = lasso_objective(X, y, alpha, fit.coef, fit.intercept)
-            gap = lasso_duality_gap(X, y, alpha, fit.coef)
-            refs.append(dict(solver=solver, tol=tol, time_s=t, objective=obj, gap=gap,
-                             n_iter=fit.n_iter, nnz=int(np.count_nonzero(fit.coef)),
-                             warnings=fit.warnings))
-            log(f"   reference {solver:9s} tol={tol:.0e}: {t:8.2f} s  P={obj:.15g}  "
-                f"gap={gap:.2e}  nnz={np.count_nonzero(fit.coef)}  n_iter={fit.n_iter}"
+            t, fit = timed_fit(solver, X, y, alpha, tol, fi)
+            refs.append(dict(solver=solver, label=f"{solver} reference", tol=tol, time_s=t,
+                             **measure(fit)))
+            r = refs[-1]
+            log(f"   reference {solver:9s} tol={tol:.0e}: {t:8.2f} s  P={r['objective']:.15g}  "
+                f"gap={r['gap']:.2e}  nnz={r['nnz']}  n_iter={r['n_iter']}"
                 + (f"  WARN {fit.warnings[0][:80]}" if fit.warnings else ""))
 
+        these = []
         for setting, tol_of in SETTINGS.items():
             runs = {s: dict(times=[], fits=[]) for s in SOLVERS}
             skipped = {s: False for s in SOLVERS}
@@ -459,7 +479,7 @@ def run_problem(problem, args, tmpdir):
                 for solver in order:
                     if skipped[solver]:
                         continue
-                    t, fit = timed_fit(solver, X, y, alpha, tol_of(SOLVERS[solver]))
+                    t, fit = timed_fit(solver, X, y, alpha, tol_of(SOLVERS[solver]), fi)
                     runs[solver]["times"].append(t)
                     runs[solver]["fits"].append(fit)
                     # a slow cell gets fewer repeats: stop once the next one would overrun
@@ -470,113 +490,105 @@ def run_problem(problem, args, tmpdir):
                             f"{rep + 1} of {args.repeats} repeats (--max-cell-seconds "
                             f"{args.max_cell_seconds:g})]")
             for solver in SOLVERS:
-                fit = runs[solver]["fits"][-1]
-                cells.append(dict(
-                    problem=problem.name, alpha_ratio=ratio, alpha=alpha, setting=setting,
-                    solver=solver, tol=tol_of(SOLVERS[solver]),
-                    times_s=runs[solver]["times"],
-                    time_s=statistics.median(runs[solver]["times"]),
-                    repeats=len(runs[solver]["times"]),
-                    objective=lasso_objective(X, y, alpha, fit.coef, fit.intercept),
-                    gap=lasso_duality_gap(X, y, alpha, fit.coef),
-                    reported_gap=fit.reported_gap,
-                    nnz=int(np.count_nonzero(fit.coef)), n_iter=fit.n_iter,
-                    warnings=fit.warnings,
-                ))
-                c = cells[-1]
+                fit = runs[solver]["fits"][-1]  # deterministic solvers: every repeat is the same
+                c = dict(problem=problem.name, fit_intercept=fi, alpha_ratio=ratio, alpha=alpha,
+                         setting=setting, solver=solver, label=f"{solver} {setting}",
+                         tol=tol_of(SOLVERS[solver]), times_s=runs[solver]["times"],
+                         time_s=statistics.median(runs[solver]["times"]),
+                         repeats=len(runs[solver]["times"]), requested=args.repeats,
+                         **measure(fit))
+                these.append(c)
                 log(f"   {setting:7s} {solver:9s} tol={c['tol']:.0e}: median {c['time_s']:8.3f} s "
                     f"of {c['repeats']}  P={c['objective']:.15g}  nnz={c['nnz']}  "
                     f"n_iter={c['n_iter']}"
                     + (f"  WARN {fit.warnings[0][:80]}" if fit.warnings else ""))
 
-        # the reference: the lowest objective seen for this (problem, alpha)
-        these = [c for c in cells if c["problem"] == problem.name and c["alpha_ratio"] == ratio]
-        best = min([*refs, *these], key=lambda d: d["objective"])
+        # P_ref: the lowest objective seen for this (problem, alpha). Every fit's dual point is
+        # a lower bound P_i - gap_i on the optimum; the best of them certifies P_ref.
+        everything = [*refs, *these]
+        best = min(everything, key=lambda d: d["objective"])
         p_ref = best["objective"]
+        lower = max(d["objective"] - d["gap"] for d in everything)
         for c in these:
             c["p_ref"] = p_ref
             c["rel_subopt"] = (c["objective"] - p_ref) / p_ref
-            c["ref_solver"] = best["solver"]
-            c["ref_rel_gap"] = best["gap"] / p_ref
+            c["ref_from"] = best["label"]
+            c["ref_certified"] = (p_ref - lower) / p_ref
             c["references"] = refs
-        log(f"   P_ref = {p_ref:.15g} (from {best['solver']}, certified: gap/P_ref = "
-            f"{best['gap'] / p_ref:.1e})")
+        cells += these
+        log(f"   P_ref = {p_ref:.15g} (from {best['label']}); certified: "
+            f"(P_ref - best dual bound) / P_ref = {(p_ref - lower) / p_ref:.1e}")
 
     first_fit = []
     if not args.no_first_fit:
-        first_fit = first_fit_times(problem, amax / args.alpha_ratios[0], tmpdir)
+        first_fit = first_fit_times(Problem(problem.name, X, y, problem.description),
+                                    amax / args.alpha_ratios[0], tmpdir, fi)
         for row in first_fit:
             log(f"   first fit {row['solver']:9s} {row['variant']:28s}: import "
                 f"{row['import_s']:.2f} s + first fit {row['first_fit_s']:.2f} s")
     info = dict(name=problem.name, shape=list(X.shape), nnz=int(X.nnz) if sp.issparse(X) else None,
-                density=problem.density, description=problem.description, alpha_max=amax,
-                null_objective=null)
+                density=problem.density, description=problem.description, fit_intercept=fi,
+                alpha_max=amax, null_objective=null)
     return info, cells, first_fit
 
 
 def format_tables(env, problems, cells, first_fit, command):
     """Markdown: one row per (problem, alpha, setting), both solvers side by side."""
+    fi = problems[0]["fit_intercept"] if problems else True
     lines = [
         f"Date {env['date']}; {env['processor']}, nproc={env['nproc']}, single-threaded; "
         f"Python {env['python']}, numpy {env['numpy']}, scipy {env['scipy']}, "
         f"numba {env['numba']}, scikit-learn {env['scikit-learn']}, shrinkage "
         f"{env['shrinkage']} (git {env['git']}, sources {env['shrinkage_source_sha256']}).",
         "",
-        f"Command: `{command}`",
+        f"Command: `{command}` (fit_intercept={fi})",
         "",
         "| problem | alpha | tol setting | shrinkage tol | shrinkage time [s] | shrinkage "
         "subopt | sklearn tol | sklearn time [s] | sklearn subopt | time sklearn / "
         "time shrinkage |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    keys = []
-    for c in cells:
-        key = (c["problem"], c["alpha_ratio"], c["setting"])
-        if key not in keys:
-            keys.append(key)
+    keys = list(dict.fromkeys((c["problem"], c["alpha_ratio"], c["setting"]) for c in cells))
     for key in keys:
         by = {c["solver"]: c for c in cells
               if (c["problem"], c["alpha_ratio"], c["setting"]) == key}
         s, k = by["shrinkage"], by["sklearn"]
         lines.append(
             f"| {key[0]} | max/{key[1]:g} | {key[2]} | {s['tol']:.0e} | {_fmt_time(s)} | "
-            f"{_fmt_sub(s['rel_subopt'])} | {k['tol']:.0e} | {_fmt_time(k)} | "
-            f"{_fmt_sub(k['rel_subopt'])} | {k['time_s'] / s['time_s']:.2f} |"
+            f"{s['rel_subopt']:.1e} | {k['tol']:.0e} | {_fmt_time(k)} | "
+            f"{k['rel_subopt']:.1e} | {k['time_s'] / s['time_s']:.2f} |"
         )
     lines += [
         "",
         "Times: median wall time of `fit` over the repeats, after a warm-up fit; a cell timed "
         "fewer times than requested says so in brackets. subopt: (P(w) - P_ref) / P_ref with "
-        "P recomputed from coef_ and intercept_; P_ref is the lowest objective seen.",
+        "P recomputed from coef_ and intercept_; P_ref is the lowest objective seen; "
+        "subopt below the certificate of P_ref (next table) is not resolved.",
         "",
-        "| problem | alpha | P_ref | from | certified gap / P_ref | nnz(ref) |",
+        "| problem | alpha | P_ref | from | certified (P_ref - max dual) / P_ref | nnz |",
         "|---|---|---|---|---|---|",
     ]
-    seen = set()
+    firsts = {}
     for c in cells:
-        key = (c["problem"], c["alpha_ratio"])
-        if key in seen:
-            continue
-        seen.add(key)
-        ref = min(c["references"], key=lambda d: d["objective"])
-        lines.append(f"| {key[0]} | max/{key[1]:g} | {c['p_ref']:.12g} | {c['ref_solver']} | "
-                     f"{c['ref_rel_gap']:.1e} | {ref['nnz']} |")
-    lines += ["", "Reference fits (tol=1e-12 equivalent, timed once):", "",
+        firsts.setdefault((c["problem"], c["alpha_ratio"]), c)
+    for (name, ratio), c in firsts.items():
+        nnz = next(d["nnz"] for d in [*c["references"], *cells]
+                   if d["label"] == c["ref_from"] and d.get("problem", name) == name
+                   and d.get("alpha_ratio", ratio) == ratio)
+        lines.append(f"| {name} | max/{ratio:g} | {c['p_ref']:.12g} | {c['ref_from']} | "
+                     f"{c['ref_certified']:.1e} | {nnz} |")
+    lines += ["", "Reference fits (relative gap 1e-12 in shrinkage's units, timed once):", "",
               "| problem | alpha | solver | tol | time [s] | P | gap / P | nnz | n_iter |",
               "|---|---|---|---|---|---|---|---|---|"]
-    seen = set()
-    for c in cells:
-        key = (c["problem"], c["alpha_ratio"])
-        if key in seen:
-            continue
-        seen.add(key)
+    for (name, ratio), c in firsts.items():
         for r in c["references"]:
-            lines.append(f"| {key[0]} | max/{key[1]:g} | {r['solver']} | {r['tol']:.0e} | "
+            lines.append(f"| {name} | max/{ratio:g} | {r['solver']} | {r['tol']:.0e} | "
                          f"{r['time_s']:.2f} | {r['objective']:.12g} | "
                          f"{r['gap'] / r['objective']:.1e} | {r['nnz']} | {r['n_iter']} |")
-    lines += ["", "Per solver details (all repeat times, nonzeros, iterations):", "",
-              "| problem | alpha | setting | solver | times [s] | nnz | n_iter | gap / P_ref "
-              "(recomputed) | warnings |",
+    lines += ["", "Per solver details (all repeat times, nonzeros, iterations, duality gap "
+              "recomputed by the benchmark):", "",
+              "| problem | alpha | setting | solver | times [s] | nnz | n_iter | gap / P_ref | "
+              "warnings |",
               "|---|---|---|---|---|---|---|---|---|"]
     for c in cells:
         times = ", ".join(f"{t:.3f}" for t in c["times_s"])
@@ -585,8 +597,8 @@ def format_tables(env, problems, cells, first_fit, command):
                      f"{c['solver']} | {times} | {c['nnz']} | {c['n_iter']} | "
                      f"{c['gap'] / c['p_ref']:.1e} | {warn} |")
     if first_fit:
-        lines += ["", "One-time cost, fresh subprocess, at alpha_max/10 and tol=1e-4 (import "
-                  "excludes numpy/scipy, which are imported first):", "",
+        lines += ["", "One-time cost in a fresh subprocess (numpy and scipy imported before "
+                  "the clock starts), at the first alpha and the default tol:", "",
                   "| problem | solver | variant | import [s] | first fit [s] | steady-state "
                   "median fit [s] |", "|---|---|---|---|---|---|"]
         for row in first_fit:
@@ -598,17 +610,14 @@ def format_tables(env, problems, cells, first_fit, command):
     lines += ["", "Problems:", ""]
     for p in problems:
         lines.append(f"- {p['name']}: {p['shape'][0]} x {p['shape'][1]}, {p['description']}; "
-                     f"alpha_max = {p['alpha_max']:.6g}")
+                     f"alpha_max = {p['alpha_max']:.6g}, null objective "
+                     f"{p['null_objective']:.6g}")
     return "\n".join(lines) + "\n"
 
 
 def _fmt_time(c):
-    suffix = f" ({c['repeats']} rep)" if c["repeats"] != c.get("requested", c["repeats"]) else ""
+    suffix = f" ({c['repeats']} of {c['requested']})" if c["repeats"] != c["requested"] else ""
     return f"{c['time_s']:.3f}{suffix}"
-
-
-def _fmt_sub(x):
-    return f"{x:.1e}"
 
 
 def main(argv=None):
@@ -623,20 +632,21 @@ def main(argv=None):
                         choices=["dense", "sparse"])
     parser.add_argument("--alpha-ratios", nargs="+", type=float, default=[10.0, 100.0],
                         help="alpha = alpha_max / ratio")
+    parser.add_argument("--no-intercept", dest="fit_intercept", action="store_false",
+                        help="supplementary: fit_intercept=False on the centred response")
     parser.add_argument("--max-cell-seconds", type=float, default=600.0,
                         help="fewer repeats for a solver whose fits in one cell would exceed "
                              "this in total")
     parser.add_argument("--no-first-fit", action="store_true",
                         help="skip the fresh-subprocess first-fit measurements")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR,
-                        help="directory for lasso.json and lasso.md (git-ignored)")
+                        help="directory for the .json and .md results (git-ignored)")
     args = parser.parse_args(argv)
     if args.repeats is None:
         args.repeats = 1 if args.quick else 3
 
-    command = "python benchmarks/bench_lasso.py" + (
-        " " + " ".join(argv if argv is not None else sys.argv[1:])
-        if (argv if argv is not None else sys.argv[1:]) else "")
+    argv_used = sys.argv[1:] if argv is None else list(argv)
+    command = " ".join(["python benchmarks/bench_lasso.py", *argv_used])
     env = environment()
     log(json.dumps(env, indent=1))
     fingerprint = env["shrinkage_source_sha256"]
@@ -648,10 +658,7 @@ def main(argv=None):
     problems, cells, first_fit = [], [], []
     with tempfile.TemporaryDirectory(prefix="bench-lasso-") as tmpdir:
         for name in args.problems:
-            problem = makers[name]()
-            info, these_cells, these_first = run_problem(problem, args, tmpdir)
-            for c in these_cells:
-                c["requested"] = args.repeats
+            info, these_cells, these_first = run_problem(makers[name](), args, tmpdir)
             for row in these_first:
                 row["problem"] = name
             problems.append(info)
@@ -666,11 +673,12 @@ def main(argv=None):
     table = format_tables(env, problems, cells, first_fit, command)
     log("\n" + table)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "lasso.md").write_text(table)
+    stem = "lasso" if args.fit_intercept else "lasso-nointercept"
+    (args.out / f"{stem}.md").write_text(table)
     payload = dict(environment=env, command=command, problems=problems, cells=cells,
                    first_fit=first_fit)
-    (args.out / "lasso.json").write_text(json.dumps(payload, indent=1, default=float))
-    log(f"wrote {args.out / 'lasso.md'} and {args.out / 'lasso.json'}")
+    (args.out / f"{stem}.json").write_text(json.dumps(payload, indent=1, default=float))
+    log(f"wrote {args.out / (stem + '.md')} and {args.out / (stem + '.json')}")
 
 
 if __name__ == "__main__":
