@@ -118,7 +118,7 @@ def test_bad_sample_weight():
     X, y = make_problem(20, 5)
     with pytest.raises(ValueError, match="non-negative"):
         sh.Lasso().fit(X, y, sample_weight=-np.ones(20))
-    with pytest.raises(ValueError, match="non-zero|positive sum"):
+    with pytest.raises(ValueError, match=r"non-zero|positive sum"):
         sh.Lasso().fit(X, y, sample_weight=np.zeros(20))
     with pytest.raises(ValueError):
         sh.Lasso().fit(X, y, sample_weight=np.ones(19))

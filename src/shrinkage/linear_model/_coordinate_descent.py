@@ -4,7 +4,8 @@ from numbers import Real
 
 from sklearn.utils._param_validation import Interval
 
-from ..penalties import L1, ElasticNet as ElasticNetPenalty
+from ..penalties import L1
+from ..penalties import ElasticNet as ElasticNetPenalty
 from ._base import PenalizedLinearModel
 
 _FIT_DOC = """

@@ -16,10 +16,13 @@ solved without ever forming an inverse:
   design is rank deficient.
 """
 
+import warnings
+
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, cg, lsqr
+from sklearn.exceptions import ConvergenceWarning
 
 # Above this many rows (or columns) a sparse design is not turned into a dense Gram matrix.
 GRAM_LIMIT = 5000
@@ -137,6 +140,10 @@ def _ridge_cg(design, l2, tol, max_iter):
 
         coef, info = cg(op, design.rmatvec(ys[:, k]), rtol=tol, atol=0.0,
                         maxiter=max_iter, callback=callback)
+        if info > 0:
+            warnings.warn(f"Conjugate gradients did not reach the relative residual {tol:g} in "
+                          f"{info} iterations; increase max_iter.", ConvergenceWarning,
+                          stacklevel=4)
         iters = max(iters, count[0])
         coefs.append(coef)
     coef = np.array(coefs)

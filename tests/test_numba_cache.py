@@ -1,0 +1,38 @@
+"""numba's on-disk cache: a second process loads the kernels instead of compiling them, and the
+package imports when its directory is read-only."""
+
+import subprocess
+import sys
+
+SCRIPT = """
+import numpy as np, scipy.sparse as sp
+import shrinkage as sh
+from shrinkage._kernels import cd_dense, cd_sparse
+rng = np.random.default_rng(0)
+X = rng.standard_normal((30, 10)); y = rng.standard_normal(30)
+sh.Lasso(alpha=0.01).fit(X, y)
+sh.Lasso(alpha=0.01).fit(sp.csc_matrix(X), y)
+misses = sum(sum(k.stats.cache_misses.values()) for k in (cd_dense.enet_cd_dense,
+                                                         cd_sparse.enet_cd_sparse))
+hits = sum(sum(k.stats.cache_hits.values()) for k in (cd_dense.enet_cd_dense,
+                                                     cd_sparse.enet_cd_sparse))
+print(misses, hits)
+"""
+
+
+def _run(env_extra, tmp_path):
+    import os
+
+    env = dict(os.environ, **env_extra)
+    out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
+                         env=env, timeout=600, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    misses, hits = map(int, out.stdout.split())
+    return misses, hits
+
+
+def test_second_process_reuses_the_compiled_kernels(tmp_path):
+    cache = {"NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
+    _run(cache, tmp_path)  # compiles (or not: another test run may have filled nothing here)
+    misses, hits = _run(cache, tmp_path)
+    assert misses == 0 and hits >= 2
