@@ -121,13 +121,12 @@ def enet_cd_dense(X, y, w, l1, l2, positive, max_epochs, tol_abs):
     while epochs < max_epochs:
         _sweep_dense(X, w, r, lipschitz, l1, l2, positive, all_features)
         epochs += 1
+        # certify with a freshly computed residual, never the incrementally updated one (it
+        # drifts); the refresh touches only the nonzero coefficients' columns
+        r = residual_dense(X, y, w)
         primal, gap = enet_gap_dense(X, y, w, r, l1, l2, positive, unpenalized)
         if gap <= tol_abs:
-            # the residual was updated incrementally: certify with a freshly computed one
-            r = residual_dense(X, y, w)
-            primal, gap = enet_gap_dense(X, y, w, r, l1, l2, positive, unpenalized)
-            if gap <= tol_abs:
-                break
+            break
         active = np.flatnonzero(w != 0.0)
         if active.shape[0] == 0:
             continue
@@ -138,7 +137,7 @@ def enet_cd_dense(X, y, w, l1, l2, positive, max_epochs, tol_abs):
                 break
         # the active set settled but the full gap did not: ask the inner loop for more next time
         inner_threshold *= 0.1
-    if gap > tol_abs:
+    if gap > tol_abs and epochs > 0:  # stopped by max_epochs, possibly after active sweeps
         r = residual_dense(X, y, w)
         primal, gap = enet_gap_dense(X, y, w, r, l1, l2, positive, unpenalized)
     return primal, gap, epochs

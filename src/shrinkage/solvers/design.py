@@ -7,8 +7,9 @@ With sample weights ``s`` normalised to sum to n, weighted means ``m = X' s / n`
 
 has the intercept ``b = ybar - m' w`` in closed form, and what is left is unweighted least squares
 on ``Xc = diag(v) (X - 1 m')`` and ``yc = v * (y - ybar)``: ``(1/2n) ||yc - Xc w||^2 + alpha P(w)``.
-Dense designs are centred in a new column-major copy (the caller's array is never written);
-sparse designs are only row-scaled, and the kernels centre them implicitly so sparsity survives.
+Dense designs are centred in a new column-major copy (the caller's array is never written; without
+intercept and weights a column-major X is used as is); sparse designs are only row-scaled (a copy
+only with weights), and the kernels centre them implicitly so sparsity survives.
 """
 
 from dataclasses import dataclass
@@ -98,9 +99,10 @@ def make_design(X, y, sample_weight=None, fit_intercept=True):
     yc = (y - y_offset) * (sqrt_sw if y.ndim == 1 else sqrt_sw[:, None])
     if sp.issparse(X):
         Xs = sp.diags(sqrt_sw) @ X if sample_weight is not None else X
-        Xs = sp.csc_matrix(Xs, copy=True)
-        Xs.sort_indices()
-        return Design(Xs, yc, x_offset, y_offset, sqrt_sw)
+        # shares the caller's arrays when X is CSC already: the kernels only read them
+        return Design(sp.csc_matrix(Xs), yc, x_offset, y_offset, sqrt_sw)
+    if not fit_intercept and sample_weight is None:
+        return Design(np.asfortranarray(X), yc, x_offset, y_offset, sqrt_sw)  # read-only use
     Xc = np.array(X, dtype=X.dtype, order="F", copy=True)
     if fit_intercept:
         Xc -= x_offset.astype(X.dtype)
