@@ -20,9 +20,13 @@ ESTIMATORS = [
     sh.MAPRegressor(prior=sh.Gaussian(1.0)),
     sh.MAPRegressor(),
 ]
+# tight tol: the weighted and the repeated-rows fits must agree to 1e-7 in these checks
+SELECTORS = [sh.LassoCV(cv=3, alphas=20, tol=1e-10),
+             sh.ElasticNetCV(cv=3, alphas=20, l1_ratio=[0.5, 1.0], tol=1e-10),
+             sh.LassoIC(alphas=20, noise_variance=1.0)]  # the checks include p > n
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
+@pytest.mark.parametrize("estimator", ESTIMATORS + SELECTORS, ids=repr)
 def test_check_estimator(estimator):
     check_estimator(estimator)
 
