@@ -21,8 +21,8 @@ ESTIMATORS = [
     sh.MAPRegressor(),
 ]
 # tight tol: the weighted and the repeated-rows fits must agree to 1e-7 in these checks
-SELECTORS = [sh.LassoCV(cv=3, alphas=20, tol=1e-10),
-             sh.ElasticNetCV(cv=3, alphas=20, l1_ratio=[0.5, 1.0], tol=1e-10),
+SELECTORS = [sh.LassoCV(cv=3, alphas=20, tol=1e-10, max_iter=100_000),
+             sh.ElasticNetCV(cv=3, alphas=20, l1_ratio=[0.5, 1.0], tol=1e-10, max_iter=100_000),
              sh.LassoIC(alphas=20, noise_variance=1.0)]  # the checks include p > n
 
 

@@ -24,6 +24,9 @@ from .anderson import anderson_point
 from .gap import enet_dual_value, enet_penalty_value, free_unpenalized, project_out_columns
 from .prox import prox_enet_1d
 
+# Most active-set sweeps between two full sweeps (each full sweep ends with a gap check).
+ACTIVE_SWEEPS = 50
+
 
 @njit(cache=True, fastmath={"reassoc", "contract"})
 def _col_dot(X, j, v):
@@ -163,7 +166,11 @@ def enet_cd_dense(X, y, w, lipschitz, l1, l2, positive, features, max_epochs, to
             continue
         history = np.empty((anderson_k + 1, active.shape[0]))
         filled = 0
-        while epochs < max_epochs:
+        # back to a full sweep and a gap check at least every ACTIVE_SWEEPS: rounding keeps the
+        # coefficients moving by ~1e-10 once they are converged, so a threshold alone may never fire
+        for _ in range(ACTIVE_SWEEPS):
+            if epochs >= max_epochs:
+                break
             biggest = _sweep_dense(X, w, r, lipschitz, l1, l2, positive, active)
             epochs += 1
             if anderson_k > 0:

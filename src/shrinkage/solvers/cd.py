@@ -8,10 +8,10 @@ i.e. ``tol`` is relative to the objective at ``w = 0`` (scikit-learn's rule up t
 ``tol`` of 1e-4 certifies the objective to four significant digits of its initial value.
 
 Working sets (as celer and skglm): one pass over all features gives the full gap and each
-feature's KKT violation; the subproblem on the nonzero features, the unpenalized ones and the
-``ws_size`` worst violators is solved by the coordinate-descent kernel to a fraction of the current
-gap; the working set doubles while the full gap stays above the tolerance. Features far from
-violating their KKT condition are never touched, which is where the time goes on large problems.
+feature's KKT violation; the subproblem on the nonzero features, the unpenalized ones and the worst
+violators, twice the support in all, is solved by the coordinate-descent kernel to a fraction of
+the current gap (to the final tolerance once every violator is in). Features that satisfy their
+KKT condition are never touched, which is where the time goes on large problems.
 """
 
 import warnings
@@ -36,8 +36,9 @@ from .._kernels.prox import subdiff_distance
 
 # Anderson extrapolation every this many active-set sweeps (0 disables it).
 ANDERSON_K = 5
-# First working-set size when starting from zero; it doubles each outer iteration.
-FIRST_WS_SIZE = 10
+# Working-set size when the support is small, otherwise twice the support (300: measured on
+# benchmarks/bench_lasso.py, where 10 to 1000 were tried; docs/benchmarks.md).
+FIRST_WS_SIZE = 300
 # The subproblem is solved to this fraction of the current full gap.
 INNER_GAP_FRACTION = 0.3
 
@@ -128,7 +129,6 @@ def solve_enet(design, l1, l2, positive=False, coef_init=None, max_iter=1000, to
         return _finish(EnetResult(w, primal, gap, tol_abs, n_iter), design, tol, warn)
 
     always = np.flatnonzero((l1 == 0) & (l2 == 0) & (kernels.lipschitz > 0))  # unpenalized
-    ws_size = max(FIRST_WS_SIZE, 2 * np.count_nonzero(w))
     n_iter = 0
     primal, gap, corr = kernels.gap(w, l1, l2, positive, all_features)
     # A warm start that is already certified costs one gap evaluation. A cold start always runs
@@ -139,22 +139,27 @@ def solve_enet(design, l1, l2, positive=False, coef_init=None, max_iter=1000, to
         scores = subdiff_distance(w, -corr, l1, l2, positive)
         scores[w != 0] = np.inf  # keep the support
         scores[always] = np.inf
-        if ws_size >= p:
-            features = all_features
+        # skglm's size rule: twice the support, so a settled support costs little per round
+        ws_size = max(FIRST_WS_SIZE, 2 * np.count_nonzero(w))
+        n_candidates = np.count_nonzero(scores > 0)
+        if ws_size >= n_candidates:
+            features = np.flatnonzero(scores > 0)
+            # every violator is in: solve to the end, not to a fraction of the current gap
+            inner_tol = 0.5 * tol_abs
         else:
-            ranked = np.argpartition(-scores, ws_size - 1)[:ws_size]
-            features = np.sort(np.concatenate([ranked[scores[ranked] > 0], always]))
-            features = np.unique(features)
+            features = np.sort(np.argpartition(-scores, ws_size - 1)[:ws_size])
+            inner_tol = max(INNER_GAP_FRACTION * gap, 0.5 * tol_abs)
+        if features.size == 0:  # w = 0 satisfies every KKT condition exactly
+            features = np.flatnonzero(kernels.lipschitz > 0)[:1]
             if features.size == 0:
-                features = all_features[:1]
-        inner_tol = max(INNER_GAP_FRACTION * gap, 0.1 * tol_abs) if np.isfinite(gap) else tol_abs
+                break
         _, _, epochs = kernels.solve(w, l1, l2, positive, features, int(max_iter - n_iter),
                                      float(inner_tol))
         n_iter += epochs
         primal, gap, corr = kernels.gap(w, l1, l2, positive, all_features)
         if gap <= tol_abs or n_iter >= max_iter:
             break
-        ws_size = min(2 * max(ws_size, features.size), p)
+        coef_init = w  # from here on the loop runs only while the gap is above the tolerance
     return _finish(EnetResult(w, primal, gap, tol_abs, n_iter), design, tol, warn)
 
 
