@@ -87,8 +87,8 @@ def kkt_violation(X, y, coef, intercept, alpha, l1_ratio, penalty_factor, positi
 
 
 # derandomize: CI sees the same examples every run (HYPOTHESIS_PROFILE=explore for new ones)
-settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True, database=None, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True, database=None,
+                          print_blob=True, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("explore", max_examples=1000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
