@@ -6,7 +6,18 @@ likelihood x prior: a datafit is a negative log-likelihood, a penalty a negative
 
 from . import datafits, penalties, priors
 from .datafits import Quadratic
-from .linear_model import ElasticNet, Lasso, MAPRegressor, Ridge, ridge_path
+from .linear_model import (
+    ElasticNet,
+    ElasticNetCV,
+    Lasso,
+    LassoCV,
+    LassoIC,
+    MAPRegressor,
+    Ridge,
+    enet_path,
+    lasso_path,
+    ridge_path,
+)
 from .penalties import L1, L2
 from .priors import ElasticNetPrior, Flat, Gaussian, Laplace
 
@@ -16,15 +27,20 @@ __all__ = [
     "L1",
     "L2",
     "ElasticNet",
+    "ElasticNetCV",
     "ElasticNetPrior",
     "Flat",
     "Gaussian",
     "Laplace",
     "Lasso",
+    "LassoCV",
+    "LassoIC",
     "MAPRegressor",
     "Quadratic",
     "Ridge",
     "datafits",
+    "enet_path",
+    "lasso_path",
     "penalties",
     "priors",
     "ridge_path",

@@ -9,21 +9,23 @@ and the intercept cost nothing here. ``X`` may be float32 or float64; the residu
 coefficients and every reduction are float64, so float32 storage halves memory traffic without
 losing the certificate.
 
-The schedule is glmnet's: a full sweep over all features, then sweeps over the features that are
-nonzero (the active set) until they settle, then a full sweep again. The duality gap is evaluated
-after each full sweep and is the only stopping rule.
+The kernel solves the problem restricted to ``features`` (the others stay fixed: the working-set
+driver in :mod:`shrinkage.solvers.cd` picks them). Its schedule is glmnet's: a full sweep over
+``features``, then sweeps over the nonzero ones (the active set) until they settle, accelerated by
+Anderson extrapolation every ``anderson_k`` sweeps, then a full sweep again. The duality gap of
+the restricted problem, evaluated after each full sweep on a freshly computed residual, is the
+only stopping rule.
 """
 
 import numpy as np
 from numba import njit
 
-from .gap import (
-    enet_dual_value,
-    enet_penalty_value,
-    free_unpenalized,
-    project_out_columns,
-)
+from .anderson import anderson_point
+from .gap import enet_dual_value, enet_penalty_value, free_unpenalized, project_out_columns
 from .prox import prox_enet_1d
+
+# Most active-set sweeps between two full sweeps (each full sweep ends with a gap check).
+ACTIVE_SWEEPS = 50
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})
@@ -42,6 +44,18 @@ def _col_axpy(X, j, alpha, v):
 
 
 @njit(cache=True)
+def column_sq_norms_dense(X):
+    """``||X_j||^2`` per column, in float64."""
+    out = np.empty(X.shape[1], dtype=np.float64)
+    for j in range(X.shape[1]):
+        total = 0.0
+        for i in range(X.shape[0]):
+            total += float(X[i, j]) * float(X[i, j])
+        out[j] = total
+    return out
+
+
+@njit(cache=True)
 def residual_dense(X, y, w):
     """``y - X w`` in float64."""
     r = y.astype(np.float64)
@@ -52,31 +66,33 @@ def residual_dense(X, y, w):
 
 
 @njit(cache=True)
-def correlations_dense(X, v):
-    """``X' v`` in float64."""
-    out = np.empty(X.shape[1], dtype=np.float64)
-    for j in range(X.shape[1]):
-        out[j] = _col_dot(X, j, v)
-    return out
+def enet_gap_dense(X, y, w, r, l1, l2, positive, features, lipschitz):
+    """Primal value, duality gap and ``X_f' r / n`` of the problem restricted to ``features``.
 
-
-@njit(cache=True)
-def enet_gap_dense(X, y, w, r, l1, l2, positive, unpenalized):
-    """Primal value and duality gap at ``w`` with residual ``r = y - X w``."""
+    ``r = y - X w``. With ``features`` = all columns this is the gap of the full problem.
+    """
     n = X.shape[0]
+    m = features.shape[0]
     theta = r / n
-    corr = correlations_dense(X, theta)
-    free = free_unpenalized(unpenalized, w, corr, positive)
+    corr = np.empty(m, dtype=np.float64)
+    for k in range(m):
+        corr[k] = _col_dot(X, features[k], theta)
+    raw_corr = corr.copy()
+    l1f, l2f, wf = l1[features], l2[features], w[features]
+    unpenalized = np.flatnonzero((l1f == 0.0) & (l2f == 0.0) & (lipschitz[features] > 0.0))
+    free = free_unpenalized(unpenalized, wf, corr, positive)
     if free.shape[0] > 0:
         columns = np.empty((n, free.shape[0]), dtype=np.float64)
         for k in range(free.shape[0]):
+            j = features[free[k]]
             for i in range(n):
-                columns[i, k] = X[i, free[k]]
+                columns[i, k] = X[i, j]
         theta = project_out_columns(theta, columns)
-        corr = correlations_dense(X, theta)
+        for k in range(m):
+            corr[k] = _col_dot(X, features[k], theta)
     primal = 0.5 * (r @ r) / n + enet_penalty_value(w, l1, l2)
-    dual = enet_dual_value(theta @ y, theta @ theta, corr, l1, l2, positive, n)
-    return primal, primal - dual
+    dual = enet_dual_value(theta @ y, theta @ theta, corr, l1f, l2f, positive, n)
+    return primal, primal - dual, raw_corr
 
 
 @njit(cache=True)
@@ -101,17 +117,35 @@ def _sweep_dense(X, w, r, lipschitz, l1, l2, positive, features):
 
 
 @njit(cache=True)
-def enet_cd_dense(X, y, w, l1, l2, positive, max_epochs, tol_abs):
-    """Minimise the weighted elastic net in place of ``w``.
+def _try_extrapolation(X, w, r, active, point, l1, l2, positive):
+    """Move ``w[active]`` to ``point`` (and update ``r``) if that lowers the objective."""
+    n = X.shape[0]
+    if positive:
+        point = np.maximum(point, 0.0)
+    candidate = r.copy()
+    for k in range(active.shape[0]):
+        delta = point[k] - w[active[k]]
+        if delta != 0.0:
+            _col_axpy(X, active[k], delta, candidate)
+    before = 0.5 * (r @ r) / n
+    after = 0.5 * (candidate @ candidate) / n
+    for k in range(active.shape[0]):
+        j = active[k]
+        before += l1[j] * abs(w[j]) + 0.5 * l2[j] * w[j] * w[j]
+        after += l1[j] * abs(point[k]) + 0.5 * l2[j] * point[k] * point[k]
+    if after < before:
+        for k in range(active.shape[0]):
+            w[active[k]] = point[k]
+        r[:] = candidate
 
-    Returns ``(primal, gap, epochs)``; converged iff ``gap <= tol_abs``.
+
+@njit(cache=True)
+def enet_cd_dense(X, y, w, lipschitz, l1, l2, positive, features, max_epochs, tol_abs,
+                  anderson_k):
+    """Minimise over ``w[features]`` in place; returns ``(primal, gap, epochs)``.
+
+    ``lipschitz[j] = ||X_j||^2 / n``. Converged iff ``gap <= tol_abs`` (restricted problem).
     """
-    n, p = X.shape
-    lipschitz = np.empty(p, dtype=np.float64)
-    for j in range(p):
-        lipschitz[j] = _col_dot(X, j, X[:, j].astype(np.float64)) / n
-    unpenalized = np.flatnonzero((l1 == 0.0) & (l2 == 0.0) & (lipschitz > 0.0))
-    all_features = np.arange(p)
     r = residual_dense(X, y, w)
     primal, gap = np.inf, np.inf
     epochs = 0
@@ -119,25 +153,39 @@ def enet_cd_dense(X, y, w, l1, l2, positive, max_epochs, tol_abs):
     # at least one full sweep, even when the start already meets the tolerance: just below
     # alpha_max, w = 0 is within a loose gap but the first sweep moves the leading feature
     while epochs < max_epochs:
-        _sweep_dense(X, w, r, lipschitz, l1, l2, positive, all_features)
+        _sweep_dense(X, w, r, lipschitz, l1, l2, positive, features)
         epochs += 1
         # certify with a freshly computed residual, never the incrementally updated one (it
         # drifts); the refresh touches only the nonzero coefficients' columns
         r = residual_dense(X, y, w)
-        primal, gap = enet_gap_dense(X, y, w, r, l1, l2, positive, unpenalized)
+        primal, gap, _ = enet_gap_dense(X, y, w, r, l1, l2, positive, features, lipschitz)
         if gap <= tol_abs:
             break
-        active = np.flatnonzero(w != 0.0)
+        active = features[w[features] != 0.0]
         if active.shape[0] == 0:
             continue
-        while epochs < max_epochs:
+        history = np.empty((anderson_k + 1, active.shape[0]))
+        filled = 0
+        # back to a full sweep and a gap check at least every ACTIVE_SWEEPS: rounding keeps the
+        # coefficients moving by ~1e-10 once they are converged, so a threshold alone may never fire
+        for _ in range(ACTIVE_SWEEPS):
+            if epochs >= max_epochs:
+                break
             biggest = _sweep_dense(X, w, r, lipschitz, l1, l2, positive, active)
             epochs += 1
+            if anderson_k > 0:
+                history[filled] = w[active]
+                filled += 1
+                if filled == anderson_k + 1:
+                    filled = 0
+                    point, ok = anderson_point(history)
+                    if ok:
+                        _try_extrapolation(X, w, r, active, point, l1, l2, positive)
             if biggest <= inner_threshold:
                 break
         # the active set settled but the full gap did not: ask the inner loop for more next time
         inner_threshold *= 0.1
     if gap > tol_abs and epochs > 0:  # stopped by max_epochs, possibly after active sweeps
         r = residual_dense(X, y, w)
-        primal, gap = enet_gap_dense(X, y, w, r, l1, l2, positive, unpenalized)
+        primal, gap, _ = enet_gap_dense(X, y, w, r, l1, l2, positive, features, lipschitz)
     return primal, gap, epochs

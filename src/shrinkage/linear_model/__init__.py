@@ -1,7 +1,22 @@
-"""Estimators with the scikit-learn API."""
+"""Estimators with the scikit-learn API, and regularization paths."""
 
 from ._coordinate_descent import ElasticNet, Lasso
+from ._cv import ElasticNetCV, LassoCV, LassoIC, one_standard_error_alpha
 from ._map import MAPRegressor
+from ._path import RegularizationPath, enet_path, lasso_path
 from ._ridge import Ridge, ridge_path
 
-__all__ = ["ElasticNet", "Lasso", "MAPRegressor", "Ridge", "ridge_path"]
+__all__ = [
+    "ElasticNet",
+    "ElasticNetCV",
+    "Lasso",
+    "LassoCV",
+    "LassoIC",
+    "MAPRegressor",
+    "RegularizationPath",
+    "Ridge",
+    "enet_path",
+    "lasso_path",
+    "one_standard_error_alpha",
+    "ridge_path",
+]

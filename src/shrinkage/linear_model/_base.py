@@ -39,13 +39,14 @@ def check_numeric_columns(X):
         )
 
 
-def validate_fit_input(estimator, X, y, sample_weight):
+def validate_fit_input(estimator, X, y, sample_weight, multi_output=True):
     """Validate ``X``, ``y`` and ``sample_weight`` once; returns float arrays (never the caller's
     arrays modified in place: every later step copies)."""
     check_numeric_columns(X)
     try:
         X, y = validate_data(estimator, X, y, accept_sparse=["csc", "csr", "coo"],
-                             dtype=[np.float64, np.float32], multi_output=True, y_numeric=True)
+                             dtype=[np.float64, np.float32], multi_output=multi_output,
+                             y_numeric=True)
     except ValueError as err:
         if "could not convert" in str(err):
             raise ValueError(f"X or y contains non-numeric values: {err}") from err

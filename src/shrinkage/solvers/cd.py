@@ -1,4 +1,4 @@
-"""Coordinate descent for least squares with an elastic-net-family penalty, certified by the gap.
+"""Working-set coordinate descent for least squares with an elastic-net-family penalty.
 
 Stopping rule (the only one): the duality gap of :mod:`shrinkage._kernels.gap` falls to
 
@@ -6,6 +6,12 @@ Stopping rule (the only one): the duality gap of :mod:`shrinkage._kernels.gap` f
 
 i.e. ``tol`` is relative to the objective at ``w = 0`` (scikit-learn's rule up to its factor of 2n).
 ``tol`` of 1e-4 certifies the objective to four significant digits of its initial value.
+
+Working sets (as celer and skglm): one pass over all features gives the full gap and each
+feature's KKT violation; the subproblem on the nonzero features, the unpenalized ones and the worst
+violators, twice the support in all, is solved by the coordinate-descent kernel to a fraction of
+the current gap (to the final tolerance once every violator is in). Features that satisfy their
+KKT condition are never touched, which is where the time goes on large problems.
 """
 
 import warnings
@@ -14,8 +20,27 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from .._kernels.cd_dense import enet_cd_dense, enet_gap_dense
-from .._kernels.cd_sparse import enet_cd_sparse, enet_gap_sparse
+from .._kernels.cd_dense import (
+    column_sq_norms_dense,
+    enet_cd_dense,
+    enet_gap_dense,
+    residual_dense,
+)
+from .._kernels.cd_sparse import (
+    column_sq_norms_sparse,
+    enet_cd_sparse,
+    enet_gap_sparse,
+    residual_sparse,
+)
+from .._kernels.prox import subdiff_distance
+
+# Anderson extrapolation every this many active-set sweeps (0 disables it).
+ANDERSON_K = 5
+# Working-set size when the support is small, otherwise twice the support (300: measured on
+# benchmarks/bench_lasso.py, where 10 to 1000 were tried; docs/benchmarks.md).
+FIRST_WS_SIZE = 300
+# The subproblem is solved to this fraction of the current full gap.
+INNER_GAP_FRACTION = 0.3
 
 
 @dataclass(frozen=True)
@@ -31,8 +56,43 @@ class EnetResult:
         return self.gap <= self.tol_abs
 
 
+class _Kernels:
+    """The layout-specific kernels bound to one design: one place that knows dense from CSC."""
+
+    def __init__(self, design):
+        self.design = design
+        n = design.n_samples
+        if design.is_sparse:
+            X = design.X
+            self.sq_norms = column_sq_norms_sparse(X.data, X.indptr, design.x_offset, n)
+        else:
+            self.sq_norms = column_sq_norms_dense(design.X)
+        self.lipschitz = self.sq_norms / n
+
+    def gap(self, w, l1, l2, positive, features):
+        # residuals from the kernels: float64 accumulation even for float32 designs
+        d = self.design
+        if d.is_sparse:
+            X = d.X
+            r = residual_sparse(X.data, X.indices, X.indptr, d.y, w, d.x_offset, d.sqrt_sw)[0]
+            return enet_gap_sparse(X.data, X.indices, X.indptr, d.y, w, r, d.x_offset, d.sqrt_sw,
+                                   l1, l2, positive, features, self.lipschitz)
+        r = residual_dense(d.X, d.y, w)
+        return enet_gap_dense(d.X, d.y, w, r, l1, l2, positive, features, self.lipschitz)
+
+    def solve(self, w, l1, l2, positive, features, max_epochs, tol_abs):
+        d = self.design
+        if d.is_sparse:
+            X = d.X
+            return enet_cd_sparse(X.data, X.indices, X.indptr, d.y, d.x_offset, d.sqrt_sw, w,
+                                  self.lipschitz, l1, l2, positive, features, max_epochs,
+                                  tol_abs, ANDERSON_K)
+        return enet_cd_dense(d.X, d.y, w, self.lipschitz, l1, l2, positive, features,
+                             max_epochs, tol_abs, ANDERSON_K)
+
+
 def solve_enet(design, l1, l2, positive=False, coef_init=None, max_iter=1000, tol=1e-4,
-               warn=True):
+               warn=True, working_set=True):
     """Minimise ``(1/2n) ||yc - Xc w||^2 + sum_j (l1_j |w_j| + l2_j w_j^2 / 2)`` [``w >= 0``].
 
     Parameters
@@ -45,36 +105,73 @@ def solve_enet(design, l1, l2, positive=False, coef_init=None, max_iter=1000, to
     coef_init : ndarray, optional
         Warm start (copied).
     max_iter : int
-        Maximum number of passes over the features (full or active-set passes).
+        Maximum number of coordinate-descent passes (over a working set or its active part).
     tol : float
         Relative duality-gap tolerance, see the module docstring.
     warn : bool
         Issue a ConvergenceWarning with the achieved gap when it stays above the tolerance.
+    working_set : bool
+        Solve growing subproblems (default) or sweep every feature every time.
     """
     p = design.n_features
     w = np.zeros(p) if coef_init is None else np.array(coef_init, dtype=np.float64, copy=True)
     if positive:
         np.maximum(w, 0.0, out=w)
+    positive = bool(positive)
     tol_abs = tol * design.null_objective()
     l1 = np.ascontiguousarray(l1, dtype=np.float64)
     l2 = np.ascontiguousarray(l2, dtype=np.float64)
-    if design.is_sparse:
-        X = design.X
-        primal, gap, n_iter = enet_cd_sparse(X.data, X.indices, X.indptr, design.y,
-                                             design.x_offset, design.sqrt_sw, w, l1, l2,
-                                             bool(positive), int(max_iter), float(tol_abs))
-    else:
-        primal, gap, n_iter = enet_cd_dense(design.X, design.y, w, l1, l2, bool(positive),
-                                            int(max_iter), float(tol_abs))
-    result = EnetResult(w, primal, gap, tol_abs, n_iter)
+    kernels = _Kernels(design)
+    all_features = np.arange(p)
+    if not working_set:
+        primal, gap, n_iter = kernels.solve(w, l1, l2, positive, all_features, int(max_iter),
+                                            float(tol_abs))
+        return _finish(EnetResult(w, primal, gap, tol_abs, n_iter), design, tol, warn)
+
+    always = np.flatnonzero((l1 == 0) & (l2 == 0) & (kernels.lipschitz > 0))  # unpenalized
+    n_iter = 0
+    primal, gap, corr = kernels.gap(w, l1, l2, positive, all_features)
+    # A warm start that is already certified costs one gap evaluation. A cold start always runs
+    # the kernel once: just below alpha_max, w = 0 meets a loose gap, but a sweep moves the
+    # leading feature, as users (and scikit-learn) expect.
+    while coef_init is None or gap > tol_abs:
+        # KKT violation of each feature: distance of -grad to the subdifferential at w_j
+        scores = subdiff_distance(w, -corr, l1, l2, positive)
+        scores[w != 0] = np.inf  # keep the support
+        scores[always] = np.inf
+        # skglm's size rule: twice the support, so a settled support costs little per round
+        ws_size = max(FIRST_WS_SIZE, 2 * np.count_nonzero(w))
+        n_candidates = np.count_nonzero(scores > 0)
+        if ws_size >= n_candidates:
+            features = np.flatnonzero(scores > 0)
+            # every violator is in: solve to the end, not to a fraction of the current gap
+            inner_tol = 0.5 * tol_abs
+        else:
+            features = np.sort(np.argpartition(-scores, ws_size - 1)[:ws_size])
+            inner_tol = max(INNER_GAP_FRACTION * gap, 0.5 * tol_abs)
+        if features.size == 0:  # w = 0 satisfies every KKT condition exactly
+            features = np.flatnonzero(kernels.lipschitz > 0)[:1]
+            if features.size == 0:
+                break
+        _, _, epochs = kernels.solve(w, l1, l2, positive, features, int(max_iter - n_iter),
+                                     float(inner_tol))
+        n_iter += epochs
+        primal, gap, corr = kernels.gap(w, l1, l2, positive, all_features)
+        if gap <= tol_abs or n_iter >= max_iter:
+            break
+        coef_init = w  # from here on the loop runs only while the gap is above the tolerance
+    return _finish(EnetResult(w, primal, gap, tol_abs, n_iter), design, tol, warn)
+
+
+def _finish(result, design, tol, warn):
     if warn and not result.converged:
         warnings.warn(
-            f"Coordinate descent did not converge in {n_iter} iterations: duality gap "
-            f"{gap:.3e} > tolerance {tol_abs:.3e} (tol={tol:g} times the null objective "
-            f"{design.null_objective():.3e}). Increase max_iter, loosen tol, or scale the "
-            "features.",
+            f"Coordinate descent did not converge in {result.n_iter} iterations: duality gap "
+            f"{result.gap:.3e} > tolerance {result.tol_abs:.3e} (tol={tol:g} times the null "
+            f"objective {design.null_objective():.3e}). Increase max_iter, loosen tol, or scale "
+            "the features.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     return result
 
@@ -84,12 +181,5 @@ def enet_gap(design, coef, l1, l2, positive=False):
     w = np.ascontiguousarray(coef, dtype=np.float64)
     l1 = np.ascontiguousarray(l1, dtype=np.float64)
     l2 = np.ascontiguousarray(l2, dtype=np.float64)
-    unpenalized = np.flatnonzero((l1 == 0) & (l2 == 0))
-    if design.is_sparse:
-        X = design.X
-        r = design.y - design.matvec(w)
-        return enet_gap_sparse(X.data, X.indices, X.indptr, design.y, w, r, design.x_offset,
-                               design.sqrt_sw, l1, l2, bool(positive), unpenalized)
-    r = design.y - design.X @ w.astype(design.X.dtype, copy=False)
-    return enet_gap_dense(design.X, design.y, w, r.astype(np.float64), l1, l2, bool(positive),
-                          unpenalized)
+    primal, gap, _ = _Kernels(design).gap(w, l1, l2, bool(positive), np.arange(w.shape[0]))
+    return primal, gap

@@ -1,0 +1,141 @@
+"""Regularization paths and model selection: lasso_path / enet_path, LassoCV, ElasticNetCV,
+LassoIC, against scikit-learn and glmnet's one-standard-error rule."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn import linear_model as sk
+from sklearn.model_selection import KFold
+
+import shrinkage as sh
+from conftest import make_problem
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize(("n", "p"), [(80, 30), (40, 150)])
+def test_path_matches_sklearn_enet_path(n, p, sparse, l1_ratio):
+    X, y = make_problem(n, p, sparse=sparse, seed=n + p)
+    path = sh.enet_path(X, y, l1_ratio=l1_ratio, alphas=30, eps=1e-3, tol=1e-14,
+                        max_iter=100_000)
+    Xd = X.toarray() if sparse else X
+    Xc, yc = Xd - Xd.mean(0), y - y.mean()
+    ref_alphas = sk.LassoCV(alphas=30, eps=1e-3).fit(Xc, yc).alphas_ if l1_ratio == 1 else (
+        sk.ElasticNetCV(l1_ratio=l1_ratio, alphas=30, eps=1e-3).fit(Xc, yc).alphas_)
+    alphas, coefs, _ = sk.enet_path(Xc, yc, l1_ratio=l1_ratio, alphas=ref_alphas, tol=1e-14,
+                                    max_iter=100_000)
+    np.testing.assert_allclose(path.alphas, alphas, rtol=1e-12)
+    scale = np.abs(coefs).max()
+    np.testing.assert_allclose(path.coefs, coefs, rtol=1e-6, atol=1e-6 * scale)
+    np.testing.assert_allclose(path.intercepts, y.mean() - Xd.mean(0) @ path.coefs, rtol=1e-9,
+                               atol=1e-9)
+    assert np.all(path.coefs[:, 0] == 0)  # alpha_max: everything is zero
+    assert path.n_nonzero[-1] > 0
+    null = 0.5 * np.mean(yc**2)
+    assert np.all(path.dual_gaps <= 1e-14 * null)
+
+
+def test_path_with_user_alphas_weights_and_penalty_factor():
+    X, y = make_problem(60, 20, seed=3)
+    sw = np.random.default_rng(0).uniform(0.5, 2, 60)
+    f = np.ones(20)
+    f[2] = 0.0
+    alphas = [0.5, 0.1, 0.02]
+    path = sh.lasso_path(X, y, alphas=alphas, sample_weight=sw, penalty_factor=f, tol=1e-12)
+    for k, alpha in enumerate(alphas):
+        single = sh.Lasso(alpha=alpha, penalty_factor=f, tol=1e-12).fit(X, y, sample_weight=sw)
+        np.testing.assert_allclose(path.coefs[:, k], single.coef_, atol=1e-8)
+        np.testing.assert_allclose(path.intercepts[k], single.intercept_, atol=1e-8)
+    # alphas come back sorted from large to small, as given
+    np.testing.assert_array_equal(path.alphas, alphas)
+
+
+def test_path_sparse_output():
+    X, y = make_problem(50, 40, seed=4)
+    path = sh.lasso_path(X, y, alphas=10)
+    as_sparse = path.sparse_coefs()
+    assert sp.issparse(as_sparse)
+    np.testing.assert_array_equal(as_sparse.toarray(), path.coefs)
+
+
+def test_lasso_cv_picks_sklearns_alpha():
+    X, y = make_problem(120, 40, seed=5, noise=2.0)
+    cv = KFold(5, shuffle=True, random_state=0)
+    ours = sh.LassoCV(alphas=40, cv=cv, tol=1e-12, max_iter=100_000).fit(X, y)
+    ref = sk.LassoCV(alphas=40, cv=cv, tol=1e-12, max_iter=100_000).fit(X, y)
+    np.testing.assert_allclose(ours.alphas_, ref.alphas_, rtol=1e-12)
+    np.testing.assert_allclose(ours.mse_path_, ref.mse_path_, rtol=1e-6)
+    assert ours.alpha_min_ == pytest.approx(ref.alpha_, rel=1e-12)
+    assert ours.alpha_ == ours.alpha_min_  # default refit at alpha_min
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
+    assert ours.alpha_1se_ >= ours.alpha_min_
+
+
+def one_se_rule_by_hand(alphas, fold_errors):
+    """glmnet's cv.glmnet: cvm = mean over folds, cvsd = sqrt(mean((e - cvm)^2) / (K - 1)),
+    lambda.1se = max{lambda : cvm <= cvm[min] + cvsd[min]} (written out for equal fold weights)."""
+    K = fold_errors.shape[1]
+    cvm = fold_errors.mean(axis=1)
+    cvsd = np.sqrt(((fold_errors - cvm[:, None]) ** 2).mean(axis=1) / (K - 1))
+    best = np.argmin(cvm)
+    return max(a for a, m in zip(alphas, cvm, strict=True) if m <= cvm[best] + cvsd[best])
+
+
+def test_alpha_1se_follows_glmnets_rule_on_a_worked_example():
+    from shrinkage.linear_model import one_standard_error_alpha
+
+    alphas = np.array([1.0, 0.5, 0.25, 0.125, 0.0625])
+    # columns are folds; the minimum is at 0.125, and 0.5 is within one standard error of it
+    errors = np.array([[9.0, 9.5, 8.5, 9.2],
+                       [5.2, 4.6, 5.9, 4.9],
+                       [4.1, 3.8, 5.2, 4.6],
+                       [3.9, 3.5, 5.6, 4.2],
+                       [4.3, 4.0, 5.9, 4.5]])
+    alpha_min, alpha_1se, _, cvsd = one_standard_error_alpha(alphas, errors)
+    assert alpha_min == 0.125
+    assert alpha_1se == one_se_rule_by_hand(alphas, errors) == 0.25
+    np.testing.assert_allclose(cvsd[3], np.std(errors[3]) / np.sqrt(3))
+
+
+def test_lasso_cv_refit_at_1se_is_sparser():
+    X, y = make_problem(150, 60, seed=6, noise=3.0)
+    at_min = sh.LassoCV(cv=5).fit(X, y)
+    at_1se = sh.LassoCV(cv=5, refit="1se").fit(X, y)
+    assert at_1se.alpha_ == at_1se.alpha_1se_ == at_min.alpha_1se_
+    assert np.count_nonzero(at_1se.coef_) <= np.count_nonzero(at_min.coef_)
+    assert at_min.mse_path_.shape == (100, 5)
+    assert at_min.mse_std_.shape == (100,)
+
+
+def test_elastic_net_cv_grid_over_l1_ratio():
+    X, y = make_problem(100, 30, seed=7, noise=1.0)
+    cv = KFold(4, shuffle=True, random_state=1)
+    ours = sh.ElasticNetCV(l1_ratio=[0.2, 0.7, 1.0], alphas=25, cv=cv, tol=1e-15,
+                           max_iter=100_000).fit(X, y)
+    ref = sk.ElasticNetCV(l1_ratio=[0.2, 0.7, 1.0], alphas=25, cv=cv, tol=1e-15,
+                          max_iter=1_000_000).fit(X, y)
+    assert ours.l1_ratio_ == ref.l1_ratio_
+    assert ours.alpha_ == pytest.approx(ref.alpha_, rel=1e-12)
+    assert ours.mse_path_.shape == ref.mse_path_.shape == (3, 25, 4)
+    np.testing.assert_allclose(ours.mse_path_, ref.mse_path_, rtol=1e-6)
+
+
+@pytest.mark.parametrize("criterion", ["aic", "bic"])
+def test_lasso_ic_matches_its_definition_and_sklearn(criterion):
+    X, y = make_problem(200, 20, seed=8, noise=1.0)
+    ours = sh.LassoIC(criterion=criterion, tol=1e-12).fit(X, y)
+    # the definition, recomputed: n log(2 pi s2) + RSS / s2 + k * df, s2 from the OLS fit
+    n = len(y)
+    ols = sk.LinearRegression().fit(X, y)
+    s2 = np.sum((y - ols.predict(X)) ** 2) / (n - X.shape[1] - 1)
+    k = 2 if criterion == "aic" else np.log(n)
+    crit = []
+    for j in range(ours.alphas_.size):
+        coef = ours.path_.coefs[:, j]
+        rss = np.sum((y - X @ coef - ours.path_.intercepts[j]) ** 2)
+        crit.append(n * np.log(2 * np.pi * s2) + rss / s2 + k * np.count_nonzero(coef))
+    np.testing.assert_allclose(ours.criterion_, crit, rtol=1e-8)
+    assert ours.alpha_ == ours.alphas_[np.argmin(crit)]
+    ref = sk.LassoLarsIC(criterion=criterion).fit(X, y)
+    # LARS chooses among its own breakpoints: the selected supports agree
+    assert set(np.flatnonzero(ours.coef_)) == set(np.flatnonzero(ref.coef_))
