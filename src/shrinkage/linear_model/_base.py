@@ -14,7 +14,6 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ..penalties import check_penalty_factor
 from ..solvers import make_design, solve_enet, solve_ridge
 from ..solvers.cd import enet_gap
 
@@ -104,12 +103,10 @@ class PenalizedLinearModel(RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         X, y, sample_weight = validate_fit_input(self, X, y, sample_weight)
-        if self.penalty_factor is not None:
-            check_penalty_factor(self.penalty_factor, X.shape[1])
         n_observations = X.shape[0] if sample_weight is None else float(sample_weight.sum())
         penalty = self._make_penalty(n_observations, X.shape[1])
+        l1, l2 = penalty.lower(X.shape[1])  # checks the penalty factors against X, before any copy
         design = make_design(X, y, sample_weight, self.fit_intercept)
-        l1, l2 = penalty.lower(X.shape[1])
         n_targets = 1 if y.ndim == 1 else y.shape[1]
         coefs = np.zeros((n_targets, X.shape[1]))
         gaps = np.zeros(n_targets)
