@@ -48,6 +48,7 @@ def problems(draw):
         factor[rng.choice(p, draw(st.integers(0, min(3, p - 1))), replace=False)] = 0.0
     return dict(X=X, y=y, sample_weight=weights, penalty_factor=factor,
                 fit_intercept=draw(st.booleans()), positive=draw(st.booleans()),
+                precompute=draw(st.sampled_from(["auto", True])),
                 l1_ratio=l1_ratio,
                 ratio=draw(st.sampled_from([0.01, 0.05, 0.3, 0.9, 1.5])))
 
@@ -107,7 +108,7 @@ def test_kkt_and_gap_hold_at_every_solution(problem):
     tol = TOL
     model = sh.ElasticNet(alpha=alpha, l1_ratio=problem["l1_ratio"], positive=problem["positive"],
                           penalty_factor=f, fit_intercept=problem["fit_intercept"], tol=tol,
-                          max_iter=100_000)
+                          precompute=problem["precompute"], max_iter=100_000)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(X, y, sample_weight=sw)

@@ -160,3 +160,23 @@ def test_unpenalized_feature_matches_partialled_out_lasso(sparse):
     ref = sk.Lasso(alpha=0.1, fit_intercept=False, **TIGHT).fit(resid[:, keep], resid[:, -1])
     _assert_close(ours.coef_[keep], ref.coef_, 1e-6)
     assert ours.coef_[3] != 0 and ours.coef_[7] != 0
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+@pytest.mark.parametrize(
+    ("name", "n", "p", "sparse", "fit_intercept", "weighted", "positive", "dtype", "ratio"),
+    [*PROBLEMS, ("dense tall", 600, 25, False, True, True, False, np.float64, 0.01)],
+    ids=[*(p[0] for p in PROBLEMS), "dense tall"])
+def test_covariance_mode_matches_sklearn(name, n, p, sparse, fit_intercept, weighted, positive,
+                                         dtype, ratio, l1_ratio):
+    """precompute=True: coordinate descent on the Gram matrix, same answers."""
+    X, y = make_problem(n, p, sparse=sparse, dtype=dtype, seed=n + p + 1)
+    sw = _weights(n, weighted)
+    alpha = ratio * alpha_max(X, y, sw, fit_intercept) / l1_ratio
+    params = dict(alpha=alpha, fit_intercept=fit_intercept, positive=positive, **TIGHT)
+    ours = sh.ElasticNet(l1_ratio=l1_ratio, precompute=True, **params).fit(X, y, sample_weight=sw)
+    ref = sk.ElasticNet(l1_ratio=l1_ratio, **params).fit(X.astype(np.float64), y,
+                                                         sample_weight=sw)
+    rtol = 1e-4 if dtype == np.float32 else 1e-6
+    _assert_close(ours.coef_, ref.coef_, rtol)
+    _assert_close(ours.intercept_, ref.intercept_, rtol)

@@ -124,7 +124,8 @@ class PenalizedLinearModel(RegressorMixin, BaseEstimator):
             for k in range(n_targets):
                 result = solve_enet(design.target(k), l1, l2, penalty.positive,
                                     coef_init=None if init is None else init[k],
-                                    max_iter=self.max_iter, tol=self.tol)
+                                    max_iter=self.max_iter, tol=self.tol,
+                                    precompute=getattr(self, "precompute", "auto"))
                 coefs[k], gaps[k] = result.coef, result.gap
                 iters.append(result.n_iter)
         if y.ndim == 1:

@@ -75,7 +75,8 @@ def _check_alphas(alphas):
 
 
 def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
-              sample_weight=None, penalty_factor=None, positive=False, max_iter=1000, tol=1e-4):
+              sample_weight=None, penalty_factor=None, positive=False, precompute="auto",
+              max_iter=1000, tol=1e-4):
     """Elastic-net solutions along a grid of alphas, with warm starts.
 
     Each point minimises ``(1/2n) sum_i s_i (y_i - x_i'w - b)^2 + alpha sum_j f_j (l1_ratio |w_j|
@@ -93,8 +94,9 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
     alphas : int or array-like, default=100
         The number of alphas on the default grid, or the grid itself, solved in the order given
         (decreasing is fastest).
-    fit_intercept, sample_weight, penalty_factor, positive, max_iter, tol
-        As for :class:`~shrinkage.ElasticNet`.
+    fit_intercept, sample_weight, penalty_factor, positive, precompute, max_iter, tol
+        As for :class:`~shrinkage.ElasticNet` (in covariance mode the Gram matrix is computed once
+        for the whole path).
 
     Returns
     -------
@@ -113,7 +115,8 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
         return ElasticNetPenalty(alpha, l1_ratio, penalty_factor, positive)
 
     alphas = resolve_alphas(alphas, lambda: alpha_max(design, penalty_at(1.0)), eps)
-    result = solve_path(design, penalty_at, alphas, max_iter=max_iter, tol=tol)
+    result = solve_path(design, penalty_at, alphas, max_iter=max_iter, tol=tol,
+                        precompute=precompute)
     intercepts = np.array([design.intercept(result.coefs[:, k]) for k in range(alphas.size)])
     if not fit_intercept:
         intercepts = np.zeros(alphas.size)

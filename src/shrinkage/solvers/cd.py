@@ -26,6 +26,7 @@ from .._kernels.cd_dense import (
     enet_gap_dense,
     residual_dense,
 )
+from .._kernels.cd_gram import enet_cd_gram, enet_gap_gram
 from .._kernels.cd_sparse import (
     column_sq_norms_sparse,
     enet_cd_sparse,
@@ -56,13 +57,25 @@ class EnetResult:
         return self.gap <= self.tol_abs
 
 
-class _Kernels:
-    """The layout-specific kernels bound to one design: one place that knows dense from CSC."""
+def use_gram(design, precompute):
+    """Covariance mode: asked for, or ``"auto"`` on a tall dense design (n >= 10 p, p <= 3000),
+    where one BLAS product X'X is cheaper than the O(n) cost of every coordinate update."""
+    if precompute == "auto":
+        n, p = design.n_samples, design.n_features
+        return not design.is_sparse and n >= 10 * p and p <= 3000
+    return bool(precompute)
 
-    def __init__(self, design):
+
+class _Kernels:
+    """The layout-specific kernels bound to one design: one place that knows dense, CSC and Gram."""
+
+    def __init__(self, design, gram=False):
         self.design = design
+        self.gram = design.gram if gram else None
         n = design.n_samples
-        if design.is_sparse:
+        if self.gram is not None:
+            self.sq_norms = np.diag(self.gram[0]).copy()
+        elif design.is_sparse:
             X = design.X
             self.sq_norms = column_sq_norms_sparse(X.data, X.indptr, design.x_offset, n)
         else:
@@ -72,6 +85,9 @@ class _Kernels:
     def gap(self, w, l1, l2, positive, features):
         # residuals from the kernels: float64 accumulation even for float32 designs
         d = self.design
+        if self.gram is not None:
+            G, b, y_sq = self.gram
+            return enet_gap_gram(G, b, y_sq, d.n_samples, w, l1, l2, positive, features)
         if d.is_sparse:
             X = d.X
             r = residual_sparse(X.data, X.indices, X.indptr, d.y, w, d.x_offset, d.sqrt_sw)[0]
@@ -82,6 +98,10 @@ class _Kernels:
 
     def solve(self, w, l1, l2, positive, features, max_epochs, tol_abs):
         d = self.design
+        if self.gram is not None:
+            G, b, y_sq = self.gram
+            return enet_cd_gram(G, b, y_sq, d.n_samples, w, l1, l2, positive, features,
+                                max_epochs, tol_abs, ANDERSON_K)
         if d.is_sparse:
             X = d.X
             return enet_cd_sparse(X.data, X.indices, X.indptr, d.y, d.x_offset, d.sqrt_sw, w,
@@ -92,7 +112,7 @@ class _Kernels:
 
 
 def solve_enet(design, l1, l2, positive=False, coef_init=None, max_iter=1000, tol=1e-4,
-               warn=True, working_set=True):
+               warn=True, working_set=True, precompute="auto"):
     """Minimise ``(1/2n) ||yc - Xc w||^2 + sum_j (l1_j |w_j| + l2_j w_j^2 / 2)`` [``w >= 0``].
 
     Parameters
@@ -112,6 +132,8 @@ def solve_enet(design, l1, l2, positive=False, coef_init=None, max_iter=1000, to
         Issue a ConvergenceWarning with the achieved gap when it stays above the tolerance.
     working_set : bool
         Solve growing subproblems (default) or sweep every feature every time.
+    precompute : {"auto", True, False}
+        Covariance (Gram) mode, see :func:`use_gram`; the Gram matrix is cached on the design.
     """
     p = design.n_features
     w = np.zeros(p) if coef_init is None else np.array(coef_init, dtype=np.float64, copy=True)
@@ -121,7 +143,7 @@ def solve_enet(design, l1, l2, positive=False, coef_init=None, max_iter=1000, to
     tol_abs = tol * design.null_objective()
     l1 = np.ascontiguousarray(l1, dtype=np.float64)
     l2 = np.ascontiguousarray(l2, dtype=np.float64)
-    kernels = _Kernels(design)
+    kernels = _Kernels(design, gram=use_gram(design, precompute))
     all_features = np.arange(p)
     if not working_set:
         primal, gap, n_iter = kernels.solve(w, l1, l2, positive, all_features, int(max_iter),

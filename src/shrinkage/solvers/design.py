@@ -13,6 +13,7 @@ only with weights), and the kernels centre them implicitly so sparsity survives.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -78,6 +79,21 @@ class Design:
         if not self.is_sparse:
             return self.X.T @ r
         return self.X.T @ r - np.multiply.outer(self.x_offset, self.sqrt_sw @ r)
+
+    @cached_property
+    def gram(self):
+        """``(Xc' Xc, Xc' yc, ||yc||^2)`` in float64, for covariance-mode solvers (1-d y).
+
+        Computed on first use and kept, so a path or a refit pays for it once.
+        """
+        if self.is_sparse:
+            G = (self.X.T @ self.X).toarray() - self.n_samples * np.outer(self.x_offset,
+                                                                         self.x_offset)
+        else:
+            X = np.asarray(self.X, dtype=np.float64)
+            G = X.T @ X
+        return np.asfortranarray(G), np.asarray(self.rmatvec(self.y), dtype=np.float64), float(
+            self.y @ self.y)
 
     def null_objective(self):
         """``||yc||^2 / (2n)``: the objective at ``w = 0``, the scale of the relative gap."""

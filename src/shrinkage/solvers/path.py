@@ -48,8 +48,12 @@ def alpha_max(design, penalty):
     return penalty.alpha_max(gradient_at(design, w0))
 
 
-def solve_path(design, penalty_at, alphas, max_iter=1000, tol=1e-4, warn=True):
-    """Solve along ``alphas`` with warm starts; ``penalty_at(alpha)`` gives the penalty object."""
+def solve_path(design, penalty_at, alphas, max_iter=1000, tol=1e-4, warn=True,
+               precompute="auto"):
+    """Solve along ``alphas`` with warm starts; ``penalty_at(alpha)`` gives the penalty object.
+
+    In covariance mode the Gram matrix is computed once (cached on ``design``) for the whole path.
+    """
     alphas = np.asarray(alphas, dtype=np.float64)
     p = design.n_features
     coefs = np.zeros((p, alphas.size))
@@ -62,7 +66,7 @@ def solve_path(design, penalty_at, alphas, max_iter=1000, tol=1e-4, warn=True):
         if w is None:
             w = unpenalized_start(design, l1, l2)
         result = solve_enet(design, l1, l2, penalty.positive, coef_init=w, max_iter=max_iter,
-                            tol=tol, warn=warn)
+                            tol=tol, warn=warn, precompute=precompute)
         w = result.coef
         coefs[:, k] = w
         gaps[k] = result.gap
