@@ -67,9 +67,10 @@ def residual_dense(X, y, w):
 
 @njit(cache=True)
 def enet_gap_dense(X, y, w, r, l1, l2, positive, features, lipschitz):
-    """Primal value, duality gap and ``X_f' r / n`` of the problem restricted to ``features``.
+    """Primal, gap, ``X_f' r / n`` and ``X_f' theta`` at the feasible dual point, on ``features``.
 
-    ``r = y - X w``. With ``features`` = all columns this is the gap of the full problem.
+    The problem is restricted to ``features`` (the others held fixed); with every column it is
+    the full problem. The last output feeds Gap Safe screening.
     """
     n = X.shape[0]
     m = features.shape[0]
@@ -91,8 +92,8 @@ def enet_gap_dense(X, y, w, r, l1, l2, positive, features, lipschitz):
         for k in range(m):
             corr[k] = _col_dot(X, features[k], theta)
     primal = 0.5 * (r @ r) / n + enet_penalty_value(w, l1, l2)
-    dual = enet_dual_value(theta @ y, theta @ theta, corr, l1f, l2f, positive, n)
-    return primal, primal - dual, raw_corr
+    dual, scale = enet_dual_value(theta @ y, theta @ theta, corr, l1f, l2f, positive, n)
+    return primal, primal - dual, raw_corr, scale * corr
 
 
 @njit(cache=True)
@@ -158,7 +159,7 @@ def enet_cd_dense(X, y, w, lipschitz, l1, l2, positive, features, max_epochs, to
         # certify with a freshly computed residual, never the incrementally updated one (it
         # drifts); the refresh touches only the nonzero coefficients' columns
         r = residual_dense(X, y, w)
-        primal, gap, _ = enet_gap_dense(X, y, w, r, l1, l2, positive, features, lipschitz)
+        primal, gap, _, _ = enet_gap_dense(X, y, w, r, l1, l2, positive, features, lipschitz)
         if gap <= tol_abs:
             break
         active = features[w[features] != 0.0]
@@ -187,5 +188,5 @@ def enet_cd_dense(X, y, w, lipschitz, l1, l2, positive, features, max_epochs, to
         inner_threshold *= 0.1
     if gap > tol_abs and epochs > 0:  # stopped by max_epochs, possibly after active sweeps
         r = residual_dense(X, y, w)
-        primal, gap, _ = enet_gap_dense(X, y, w, r, l1, l2, positive, features, lipschitz)
+        primal, gap, _, _ = enet_gap_dense(X, y, w, r, l1, l2, positive, features, lipschitz)
     return primal, gap, epochs

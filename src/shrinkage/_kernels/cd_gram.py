@@ -37,7 +37,11 @@ def gram_correlations(G, b, w, n):
 
 @njit(cache=True)
 def enet_gap_gram(G, b, y_sq, n, w, l1, l2, positive, features):
-    """Primal, duality gap and ``X_f' r / n`` of the problem restricted to ``features``."""
+    """Primal, gap, ``X_f' r / n`` and ``X_f' theta`` at the feasible dual point, on ``features``.
+
+    The problem is restricted to ``features`` (the others held fixed); with every column it is
+    the full problem. The last output feeds Gap Safe screening.
+    """
     q = gram_correlations(G, b, w, n)
     w_b = w @ b
     r_sq = y_sq - w_b - n * (w @ q)
@@ -71,8 +75,8 @@ def enet_gap_gram(G, b, y_sq, n, w, l1, l2, positive, features):
                 total += G[j, cols[a]] * coef[a]
             corr[m] -= total
     primal = 0.5 * r_sq / n + enet_penalty_value(w, l1, l2)
-    dual = enet_dual_value(theta_y, max(theta_sq, 0.0), corr, l1f, l2f, positive, n)
-    return primal, primal - dual, raw_corr
+    dual, scale = enet_dual_value(theta_y, max(theta_sq, 0.0), corr, l1f, l2f, positive, n)
+    return primal, primal - dual, raw_corr, scale * corr
 
 
 @njit(cache=True)
@@ -121,7 +125,7 @@ def enet_cd_gram(G, b, y_sq, n, w, l1, l2, positive, features, max_epochs, tol_a
     while epochs < max_epochs:
         _sweep_gram(G, n, w, q, lipschitz, l1, l2, positive, features)
         epochs += 1
-        primal, gap, _ = enet_gap_gram(G, b, y_sq, n, w, l1, l2, positive, features)
+        primal, gap, _, _ = enet_gap_gram(G, b, y_sq, n, w, l1, l2, positive, features)
         q = gram_correlations(G, b, w, n)
         if gap <= tol_abs:
             break

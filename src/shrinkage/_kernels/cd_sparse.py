@@ -70,7 +70,11 @@ def residual_sparse(data, indices, indptr, y, w, means, v):
 @njit(cache=True)
 def enet_gap_sparse(data, indices, indptr, y, w, r, means, v, l1, l2, positive, features,
                     lipschitz):
-    """Primal value, duality gap and ``Xc_f' r / n`` of the problem restricted to ``features``."""
+    """Primal, gap, ``X_f' r / n`` and ``X_f' theta`` at the feasible dual point, on ``features``.
+
+    The problem is restricted to ``features`` (the others held fixed); with every column it is
+    the full problem. The last output feeds Gap Safe screening.
+    """
     n = y.shape[0]
     m = features.shape[0]
     theta = r / n
@@ -96,8 +100,8 @@ def enet_gap_sparse(data, indices, indptr, y, w, r, means, v, l1, l2, positive, 
             j = features[k]
             corr[k] = _col_dot(data, indices, indptr, j, theta) - means[j] * v_theta
     primal = 0.5 * (r @ r) / n + enet_penalty_value(w, l1, l2)
-    dual = enet_dual_value(theta @ y, theta @ theta, corr, l1f, l2f, positive, n)
-    return primal, primal - dual, raw_corr
+    dual, scale = enet_dual_value(theta @ y, theta @ theta, corr, l1f, l2f, positive, n)
+    return primal, primal - dual, raw_corr, scale * corr
 
 
 @njit(cache=True)
@@ -174,7 +178,7 @@ def enet_cd_sparse(data, indices, indptr, y, means, v, w, lipschitz, l1, l2, pos
         epochs += 1
         # certify with a freshly computed residual (see cd_dense)
         r, q, s_q = residual_sparse(data, indices, indptr, y, w, means, v)
-        primal, gap, _ = enet_gap_sparse(data, indices, indptr, y, w, r, means, v, l1, l2,
+        primal, gap, _, _ = enet_gap_sparse(data, indices, indptr, y, w, r, means, v, l1, l2,
                                          positive, features, lipschitz)
         if gap <= tol_abs:
             break
@@ -205,6 +209,6 @@ def enet_cd_sparse(data, indices, indptr, y, means, v, w, lipschitz, l1, l2, pos
         inner_threshold *= 0.1
     if gap > tol_abs and epochs > 0:  # stopped by max_epochs, possibly after active sweeps
         r, q, s_q = residual_sparse(data, indices, indptr, y, w, means, v)
-        primal, gap, _ = enet_gap_sparse(data, indices, indptr, y, w, r, means, v, l1, l2,
+        primal, gap, _, _ = enet_gap_sparse(data, indices, indptr, y, w, r, means, v, l1, l2,
                                          positive, features, lipschitz)
     return primal, gap, epochs

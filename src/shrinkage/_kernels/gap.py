@@ -36,7 +36,8 @@ def enet_dual_value(theta_dot_y, theta_norm2, corr, l1, l2, positive, n):
     """Dual objective at ``s * theta`` given ``theta' y``, ``||theta||^2`` and ``corr = X' theta``.
 
     ``s in (0, 1]`` is the largest scaling that makes the L1-only constraints hold; columns with
-    ``l1 = l2 = 0`` must already satisfy ``corr_j = 0`` (the caller projects them out).
+    ``l1 = l2 = 0`` must already satisfy ``corr_j = 0`` (the caller projects them out). Returns
+    ``(dual, s)``: ``s * corr`` is ``X' theta`` at the feasible dual point (for screening).
     """
     scale = 1.0
     for j in range(corr.shape[0]):
@@ -53,7 +54,7 @@ def enet_dual_value(theta_dot_y, theta_norm2, corr, l1, l2, positive, n):
             excess = c - l1[j]
             if excess > 0.0:
                 conj += excess * excess / (2.0 * l2[j])
-    return scale * theta_dot_y - 0.5 * n * scale * scale * theta_norm2 - conj
+    return scale * theta_dot_y - 0.5 * n * scale * scale * theta_norm2 - conj, scale
 
 
 @njit(cache=True)
