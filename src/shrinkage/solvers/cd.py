@@ -180,8 +180,8 @@ def solve_enet(design, l1, l2, positive=False, coef_init=None, max_iter=1000, to
         else:
             features = np.sort(alive[np.argpartition(-scores, ws_size - 1)[:ws_size]])
             inner_tol = max(INNER_GAP_FRACTION * gap, 0.5 * tol_abs)
-        if features.size == 0:  # w = 0 satisfies every KKT condition exactly
-            features = alive[kernels.lipschitz[alive] > 0][:1]
+        if features.size == 0:  # w = 0 satisfies every KKT condition exactly (or was screened)
+            features = all_features[kernels.lipschitz > 0][:1]
             if features.size == 0:
                 break
         _, _, epochs = kernels.solve(w, l1, l2, positive, features, int(max_iter - n_iter),
