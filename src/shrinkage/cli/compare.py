@@ -1,25 +1,26 @@
-"""The ``shrinkage`` command.
+"""``shrinkage`` with no command: four fits side by side.
 
 ``shrinkage`` on its own fits least squares, ridge, lasso and elastic net on the embedded diabetes
 data (standardised features) and prints the coefficients side by side, with each fit's duality
 gap. Exit status 0 on success, 2 on bad usage.
 """
 
-import argparse
 import json
-import sys
 
 import numpy as np
 
-from .datasets import load_diabetes, standardize
-from .linear_model import ElasticNet, Lasso, MAPRegressor, Ridge
+from ..datasets import load_diabetes, standardize
+from ..linear_model import ElasticNet, Lasso, MAPRegressor, Ridge
+from ._errors import OneLineParser
 
 
 def _parser():
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="shrinkage",
         description="Fit OLS, ridge, lasso and elastic net on the embedded diabetes data and "
         "print the coefficients side by side. Objective: (1/2n)||y - Xw - b||^2 + alpha P(w).",
+        epilog="Commands: 'shrinkage fit [DATA]' fits a table with cross-validation along the "
+        "path and writes a report (see 'shrinkage fit --help').",
     )
     parser.add_argument("--alpha", type=float, default=1.0,
                         help="penalty strength alpha (default 1.0; standardised features)")
@@ -79,5 +80,3 @@ def main(argv=None):
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
