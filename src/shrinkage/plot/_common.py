@@ -34,3 +34,12 @@ def mark_alphas(ax, marks):
         if value is not None:
             ax.axvline(np.log(value), color=style[0], linestyle=style[1:], linewidth=1,
                        label=f"{name} = {value:.4g}")
+
+
+def new_figure(figsize=(11.0, 4.6)):
+    """A new headless figure (no pyplot, no global state), laid out by matplotlib."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as err:
+        raise ImportError("shrinkage.plot needs matplotlib: pip install 'shrinkage[plot]'") from err
+    return Figure(figsize=figsize, layout="constrained")
