@@ -5,6 +5,7 @@ likelihood x prior: a datafit is a negative log-likelihood, a penalty a negative
 """
 
 from . import datafits, penalties, priors
+from .bayes import BayesianLasso, BayesianRidge
 from .datafits import Quadratic
 from .linear_model import (
     ElasticNet,
@@ -26,6 +27,8 @@ __version__ = "0.1.0"
 __all__ = [
     "L1",
     "L2",
+    "BayesianLasso",
+    "BayesianRidge",
     "ElasticNet",
     "ElasticNetCV",
     "ElasticNetPrior",

@@ -4,7 +4,8 @@
 top axis (glmnet's ``plot(fit)``); :func:`plot_cv` draws the cross-validation curve with one
 standard error bars and the λ.min and λ.1se lines (``plot(cv.glmnet(...))``);
 :func:`plot_priors` draws prior densities beside their negative logs (the penalties);
-:func:`plot_iterates` draws coefficients over an optimiser's iterations. They read paths, fitted
+:func:`plot_iterates` draws coefficients over an optimiser's iterations;
+:func:`plot_posterior` puts a Bayesian lasso's MAP point beside its posterior. They read paths, fitted
 estimators and arrays and return matplotlib figures; nothing in the library imports this package
 but the command line and :mod:`shrinkage.demos`. matplotlib is imported here only
 (``pip install 'shrinkage[plot]'``).
@@ -13,6 +14,7 @@ but the command line and :mod:`shrinkage.demos`. matplotlib is imported here onl
 from .cv import plot_cv
 from .iterates import plot_iterates
 from .path import plot_path
+from .posterior import plot_posterior
 from .priors import plot_priors
 
-__all__ = ["plot_cv", "plot_iterates", "plot_path", "plot_priors"]
+__all__ = ["plot_cv", "plot_iterates", "plot_path", "plot_posterior", "plot_priors"]
