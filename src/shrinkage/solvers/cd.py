@@ -53,6 +53,7 @@ class EnetResult:
     gap: float
     tol_abs: float
     n_iter: int
+    full_corr: np.ndarray | None = None  # X' r / n at coef over every feature, when computed
 
     @property
     def converged(self):
@@ -114,7 +115,7 @@ class _Kernels:
 
 
 def solve_enet(design, l1, l2, positive=False, coef_init=None, max_iter=1000, tol=1e-4,
-               warn=True, working_set=True, precompute="auto", screening=True):
+               warn=True, working_set=True, precompute="auto", screening=True, candidates=None):
     """Minimise ``(1/2n) ||yc - Xc w||^2 + sum_j (l1_j |w_j| + l2_j w_j^2 / 2)`` [``w >= 0``].
 
     Parameters
@@ -138,6 +139,11 @@ def solve_enet(design, l1, l2, positive=False, coef_init=None, max_iter=1000, to
         Covariance (Gram) mode, see :func:`use_gram`; the Gram matrix is cached on the design.
     screening : bool
         Gap Safe screening between working-set rounds (see :func:`_gap_safe_screen`).
+    candidates : ndarray of int, optional
+        Features believed to contain the support (a path's strong rule). The problem is first
+        solved on them (plus the current support and the unpenalized features), then the gap over
+        every feature is checked; when it is above the tolerance the solve goes on with all
+        features. The certificate is always the full problem's.
     """
     p = design.n_features
     w = np.zeros(p) if coef_init is None else np.array(coef_init, dtype=np.float64, copy=True)
@@ -155,17 +161,44 @@ def solve_enet(design, l1, l2, positive=False, coef_init=None, max_iter=1000, to
         return _finish(EnetResult(w, primal, gap, tol_abs, n_iter), design, tol, warn)
 
     always = np.flatnonzero((l1 == 0) & (l2 == 0) & (kernels.lipschitz > 0))  # unpenalized
-    col_norms = np.sqrt(kernels.sq_norms)
     alive = all_features  # features not yet screened out
+    restricted = candidates is not None
+    if restricted:
+        alive = np.union1d(np.union1d(candidates, np.flatnonzero(w)), always).astype(np.intp)
     n_iter = 0
     primal, gap, corr, feasible = kernels.gap(w, l1, l2, positive, alive)
+    while True:
+        primal, gap, n_iter, alive, corr = _working_set_rounds(
+            kernels, w, l1, l2, positive, alive, always, primal, gap, corr, feasible, tol_abs,
+            max_iter, n_iter, screening, cold=coef_init is None)
+        coef_init = w
+        if not restricted or n_iter >= max_iter:
+            break
+        # the candidates came from a heuristic: certify on every feature
+        restricted = False
+        alive = all_features
+        primal, gap, corr, feasible = kernels.gap(w, l1, l2, positive, alive)
+        if gap <= tol_abs:
+            break
+    full_corr = corr if alive.size == p else None
+    return _finish(EnetResult(w, primal, gap, tol_abs, n_iter, full_corr), design, tol, warn)
+
+
+def _working_set_rounds(kernels, w, l1, l2, positive, alive, always, primal, gap, corr, feasible,
+                        tol_abs, max_iter, n_iter, screening, cold):
+    """Working-set rounds on ``alive`` until its gap meets ``tol_abs``; updates ``w`` in place."""
+    p = w.shape[0]
+    all_features = np.arange(p)
+    col_norms = np.sqrt(kernels.sq_norms)
+    n_samples = kernels.design.n_samples
     # A warm start that is already certified costs one gap evaluation. A cold start always runs
     # the kernel once: just below alpha_max, w = 0 meets a loose gap, but a sweep moves the
     # leading feature, as users (and scikit-learn) expect.
-    while coef_init is None or gap > tol_abs:
+    while cold or gap > tol_abs:
+        cold = False
         if screening:
             alive, corr = _gap_safe_screen(alive, corr, feasible, gap, w, l1, l2, positive,
-                                           col_norms, design.n_samples)
+                                           col_norms, n_samples)
         # KKT violation of each feature: distance of -grad to the subdifferential at w_j
         scores = subdiff_distance(w[alive], -corr, l1[alive], l2[alive], positive)
         scores[w[alive] != 0] = np.inf  # keep the support
@@ -188,10 +221,9 @@ def solve_enet(design, l1, l2, positive=False, coef_init=None, max_iter=1000, to
                                      float(inner_tol))
         n_iter += epochs
         primal, gap, corr, feasible = kernels.gap(w, l1, l2, positive, alive)
-        if gap <= tol_abs or n_iter >= max_iter:
+        if n_iter >= max_iter:
             break
-        coef_init = w  # from here on the loop runs only while the gap is above the tolerance
-    return _finish(EnetResult(w, primal, gap, tol_abs, n_iter), design, tol, warn)
+    return primal, gap, n_iter, alive, corr
 
 
 def _gap_safe_screen(alive, corr, feasible, gap, w, l1, l2, positive, col_norms, n_samples):
