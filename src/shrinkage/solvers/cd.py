@@ -23,14 +23,12 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .._kernels.cd_dense import (
-    column_sq_norms_dense,
     enet_cd_dense,
     enet_gap_dense,
     residual_dense,
 )
 from .._kernels.cd_gram import enet_cd_gram, enet_gap_gram
 from .._kernels.cd_sparse import (
-    column_sq_norms_sparse,
     enet_cd_sparse,
     enet_gap_sparse,
     residual_sparse,
@@ -78,11 +76,8 @@ class _Kernels:
         n = design.n_samples
         if self.gram is not None:
             self.sq_norms = np.diag(self.gram[0]).copy()
-        elif design.is_sparse:
-            X = design.X
-            self.sq_norms = column_sq_norms_sparse(X.data, X.indptr, design.x_offset, n)
         else:
-            self.sq_norms = column_sq_norms_dense(design.X)
+            self.sq_norms = design.column_sq_norms  # cached on the design: once per path
         self.lipschitz = self.sq_norms / n
 
     def gap(self, w, l1, l2, positive, features):

@@ -18,6 +18,8 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
+from .._kernels.cd_dense import column_sq_norms_dense
+from .._kernels.cd_sparse import column_sq_norms_sparse
 from ..datafits import normalise_sample_weight
 
 
@@ -79,6 +81,15 @@ class Design:
         if not self.is_sparse:
             return self.X.T @ r
         return self.X.T @ r - np.multiply.outer(self.x_offset, self.sqrt_sw @ r)
+
+    @cached_property
+    def column_sq_norms(self):
+        """``||Xc_j||^2`` per column, float64; computed once per design (a path or CV fold calls
+        the solver once per alpha)."""
+        if self.is_sparse:
+            return column_sq_norms_sparse(self.X.data, self.X.indptr, self.x_offset,
+                                          self.n_samples)
+        return column_sq_norms_dense(self.X)
 
     @cached_property
     def gram(self):
