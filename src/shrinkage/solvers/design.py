@@ -7,9 +7,11 @@ With sample weights ``s`` normalised to sum to n, weighted means ``m = X' s / n`
 
 has the intercept ``b = ybar - m' w`` in closed form, and what is left is unweighted least squares
 on ``Xc = diag(v) (X - 1 m')`` and ``yc = v * (y - ybar)``: ``(1/2n) ||yc - Xc w||^2 + alpha P(w)``.
-Dense designs are centred in a new column-major copy (the caller's array is never written; without
-intercept and weights a column-major X is used as is); sparse designs are only row-scaled (a copy
-only with weights), and the kernels centre them implicitly so sparsity survives.
+Dense designs are centred in a new column-major copy, made on first use (the caller's array is
+never written; without intercept and weights a column-major X is used as is): covariance-mode
+solvers never ask for it, because :attr:`Design.gram` centres row blocks of the source on the fly.
+Sparse designs are only row-scaled (a copy only with weights), and the kernels centre them
+implicitly so sparsity survives.
 """
 
 from dataclasses import dataclass
@@ -29,8 +31,8 @@ class Design:
 
     Attributes
     ----------
-    X : ndarray (Fortran order) or scipy.sparse.csc_matrix
-        Dense: ``Xc`` itself. Sparse: ``diag(v) X``, to be centred with ``x_offset`` and ``v``.
+    source : ndarray or scipy.sparse matrix
+        The validated design as the caller gave it (read, never written).
     y : ndarray of shape (n,) or (n, k), float64
         ``yc``.
     x_offset : ndarray of shape (p,)
@@ -39,13 +41,33 @@ class Design:
         Weighted mean(s) of y (zero without an intercept).
     sqrt_sw : ndarray of shape (n,)
         ``v = sqrt(s)``.
+    weighted : bool
+        Whether sample weights were given (otherwise ``v = 1`` and no row scaling is needed).
     """
 
-    X: object
+    source: object
     y: np.ndarray
     x_offset: np.ndarray
     y_offset: object
     sqrt_sw: np.ndarray
+    weighted: bool = False
+
+    @cached_property
+    def X(self):
+        """The design the kernels read. Dense: ``Xc`` itself (column-major; a copy unless no
+        centring or scaling is needed). Sparse: CSC ``diag(v) X``, to be centred with
+        ``x_offset`` and ``v``."""
+        X = self.source
+        if sp.issparse(X):
+            # shares the caller's arrays when X is CSC already: the kernels only read them
+            return sp.csc_matrix(sp.diags(self.sqrt_sw) @ X if self.weighted else X)
+        if not self.weighted and not np.any(self.x_offset):
+            return np.asfortranarray(X)
+        Xc = np.array(X, dtype=X.dtype, order="F", copy=True)
+        Xc -= self.x_offset.astype(X.dtype)
+        if self.weighted:
+            Xc *= self.sqrt_sw[:, None].astype(X.dtype)
+        return Xc
 
     @property
     def n_samples(self):
@@ -53,11 +75,11 @@ class Design:
 
     @property
     def n_features(self):
-        return self.X.shape[1]
+        return self.source.shape[1]
 
     @property
     def is_sparse(self):
-        return sp.issparse(self.X)
+        return sp.issparse(self.source)
 
     def intercept(self, coef):
         """``b = ybar - m' w`` for coefficients of shape (p,) or (k, p)."""
@@ -67,8 +89,12 @@ class Design:
         """The design restricted to target column ``k`` (for 2-d ``y``)."""
         if self.y.ndim == 1:
             return self
-        return Design(self.X, np.ascontiguousarray(self.y[:, k]), self.x_offset,
-                      self.y_offset[k], self.sqrt_sw)
+        one = Design(self.source, np.ascontiguousarray(self.y[:, k]), self.x_offset,
+                     self.y_offset[k], self.sqrt_sw, self.weighted)
+        for shared in ("X", "column_sq_norms"):  # the centred copy is made once for all targets
+            if shared in self.__dict__:
+                one.__dict__[shared] = self.__dict__[shared]
+        return one
 
     def matvec(self, w):
         """``Xc w``."""
@@ -100,15 +126,56 @@ class Design:
         if self.is_sparse:
             G = (self.X.T @ self.X).toarray() - self.n_samples * np.outer(self.x_offset,
                                                                          self.x_offset)
-        else:
+            b = np.asarray(self.rmatvec(self.y), dtype=np.float64)
+        elif "X" in self.__dict__:
             X = np.asarray(self.X, dtype=np.float64)
-            G = X.T @ X
-        return np.asfortranarray(G), np.asarray(self.rmatvec(self.y), dtype=np.float64), float(
-            self.y @ self.y)
+            G, b = X.T @ X, X.T @ self.y
+        else:
+            G, b = self._uncentred_gram()
+        return np.asfortranarray(G), b, float(self.y @ self.y)
+
+    def _uncentred_gram(self):
+        """``Xc' Xc`` and ``Xc' yc`` without the centred n x p copy.
+
+        Unweighted, ``Xc' Xc = X'X - n m m'`` and ``Xc' yc = X' yc`` (``yc`` sums to zero): one
+        BLAS product on the source. The subtraction loses ``(m_j / sd_j)^2`` times machine
+        precision on column j, so when some column's mean exceeds its spread (or with weights)
+        row blocks are centred (and scaled) in a small buffer instead: exact, same flops.
+        """
+        X, n = self.source, self.n_samples
+        if not self.weighted:
+            X64 = np.asarray(X, dtype=np.float64)
+            G = X64.T @ X64
+            m = self.x_offset
+            spread = np.diag(G) - n * m * m
+            if np.all(n * m * m <= np.maximum(spread, 0.0)):
+                G -= n * np.outer(m, m)
+                return G, X64.T @ self.y
+        return self._blocked_gram()
+
+    def _blocked_gram(self):
+        """``Xc' Xc`` and ``Xc' yc`` from row blocks of the source, each centred and scaled in a
+        small buffer."""
+        X, n, p = self.source, self.n_samples, self.n_features
+        rows = max(256, GRAM_BLOCK_ELEMENTS // max(p, 1))
+        G = np.zeros((p, p))
+        b = np.zeros(p)
+        for start in range(0, n, rows):
+            block = np.array(X[start:start + rows], dtype=np.float64, order="F")
+            block -= self.x_offset
+            if self.weighted:
+                block *= self.sqrt_sw[start:start + rows, None]
+            G += block.T @ block
+            b += block.T @ self.y[start:start + rows]
+        return G, b
 
     def null_objective(self):
         """``||yc||^2 / (2n)``: the objective at ``w = 0``, the scale of the relative gap."""
         return 0.5 * float(np.sum(self.y**2, axis=0).max()) / self.n_samples
+
+
+# Elements per row block when the Gram matrix is formed without the centred copy (8 MB in float64).
+GRAM_BLOCK_ELEMENTS = 1 << 20
 
 
 def make_design(X, y, sample_weight=None, fit_intercept=True):
@@ -124,15 +191,4 @@ def make_design(X, y, sample_weight=None, fit_intercept=True):
         x_offset = np.zeros(X.shape[1])
         y_offset = 0.0 if y.ndim == 1 else np.zeros(y.shape[1])
     yc = (y - y_offset) * (sqrt_sw if y.ndim == 1 else sqrt_sw[:, None])
-    if sp.issparse(X):
-        Xs = sp.diags(sqrt_sw) @ X if sample_weight is not None else X
-        # shares the caller's arrays when X is CSC already: the kernels only read them
-        return Design(sp.csc_matrix(Xs), yc, x_offset, y_offset, sqrt_sw)
-    if not fit_intercept and sample_weight is None:
-        return Design(np.asfortranarray(X), yc, x_offset, y_offset, sqrt_sw)  # read-only use
-    Xc = np.array(X, dtype=X.dtype, order="F", copy=True)
-    if fit_intercept:
-        Xc -= x_offset.astype(X.dtype)
-    if sample_weight is not None:
-        Xc *= sqrt_sw[:, None].astype(X.dtype)
-    return Design(Xc, yc, x_offset, y_offset, sqrt_sw)
+    return Design(X, yc, x_offset, y_offset, sqrt_sw, sample_weight is not None)
