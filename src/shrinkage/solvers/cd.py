@@ -67,6 +67,15 @@ def use_gram(design, precompute):
     return bool(precompute)
 
 
+def _kernels_for(design, gram):
+    """The :class:`_Kernels` of ``design``, made once per design and mode (a path or a CV fold
+    calls the solver once per alpha)."""
+    cache = design.__dict__.setdefault("_solver_kernels", {})
+    if gram not in cache:
+        cache[gram] = _Kernels(design, gram)
+    return cache[gram]
+
+
 class _Kernels:
     """The layout-specific kernels bound to one design: one place that knows dense, CSC and Gram."""
 
@@ -79,6 +88,7 @@ class _Kernels:
         else:
             self.sq_norms = design.column_sq_norms  # cached on the design: once per path
         self.lipschitz = self.sq_norms / n
+        self.col_norms = np.sqrt(self.sq_norms)
 
     def gap(self, w, l1, l2, positive, features):
         # residuals from the kernels: float64 accumulation even for float32 designs
@@ -148,7 +158,7 @@ def solve_enet(design, l1, l2, positive=False, coef_init=None, max_iter=1000, to
     tol_abs = tol * design.null_objective()
     l1 = np.ascontiguousarray(l1, dtype=np.float64)
     l2 = np.ascontiguousarray(l2, dtype=np.float64)
-    kernels = _Kernels(design, gram=use_gram(design, precompute))
+    kernels = _kernels_for(design, use_gram(design, precompute))
     all_features = np.arange(p)
     if not working_set:
         primal, gap, n_iter = kernels.solve(w, l1, l2, positive, all_features, int(max_iter),
@@ -159,7 +169,10 @@ def solve_enet(design, l1, l2, positive=False, coef_init=None, max_iter=1000, to
     alive = all_features  # features not yet screened out
     restricted = candidates is not None
     if restricted:
-        alive = np.union1d(np.union1d(candidates, np.flatnonzero(w)), always).astype(np.intp)
+        keep = w != 0
+        keep[candidates] = True
+        keep[always] = True
+        alive = np.flatnonzero(keep)
     n_iter = 0
     primal, gap, corr, feasible = kernels.gap(w, l1, l2, positive, alive)
     while True:
@@ -184,7 +197,7 @@ def _working_set_rounds(kernels, w, l1, l2, positive, alive, always, primal, gap
     """Working-set rounds on ``alive`` until its gap meets ``tol_abs``; updates ``w`` in place."""
     p = w.shape[0]
     all_features = np.arange(p)
-    col_norms = np.sqrt(kernels.sq_norms)
+    col_norms = kernels.col_norms
     n_samples = kernels.design.n_samples
     # A warm start that is already certified costs one gap evaluation. A cold start always runs
     # the kernel once: just below alpha_max, w = 0 meets a loose gap, but a sweep moves the
@@ -197,7 +210,8 @@ def _working_set_rounds(kernels, w, l1, l2, positive, alive, always, primal, gap
         # KKT violation of each feature: distance of -grad to the subdifferential at w_j
         scores = subdiff_distance(w[alive], -corr, l1[alive], l2[alive], positive)
         scores[w[alive] != 0] = np.inf  # keep the support
-        scores[np.isin(alive, always)] = np.inf
+        if always.size:
+            scores[np.isin(alive, always)] = np.inf
         # skglm's size rule: twice the support, so a settled support costs little per round
         ws_size = max(FIRST_WS_SIZE, 2 * np.count_nonzero(w))
         n_candidates = np.count_nonzero(scores > 0)
@@ -258,5 +272,5 @@ def enet_gap(design, coef, l1, l2, positive=False):
     w = np.ascontiguousarray(coef, dtype=np.float64)
     l1 = np.ascontiguousarray(l1, dtype=np.float64)
     l2 = np.ascontiguousarray(l2, dtype=np.float64)
-    primal, gap, _, _ = _Kernels(design).gap(w, l1, l2, bool(positive), np.arange(w.shape[0]))
+    primal, gap, _, _ = _kernels_for(design, False).gap(w, l1, l2, bool(positive), np.arange(w.shape[0]))
     return primal, gap

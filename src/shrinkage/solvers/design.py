@@ -171,6 +171,10 @@ class Design:
 
     def null_objective(self):
         """``||yc||^2 / (2n)``: the objective at ``w = 0``, the scale of the relative gap."""
+        return self._null_objective
+
+    @cached_property
+    def _null_objective(self):
         return 0.5 * float(np.sum(self.y**2, axis=0).max()) / self.n_samples
 
 

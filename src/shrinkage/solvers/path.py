@@ -58,7 +58,7 @@ def solve_path(design, penalty_at, alphas, max_iter=1000, tol=1e-4, warn=True,
     """
     alphas = np.asarray(alphas, dtype=np.float64)
     p = design.n_features
-    coefs = np.zeros((p, alphas.size))
+    coefs = np.zeros((p, alphas.size), order="F")  # one contiguous column per alpha
     gaps = np.zeros(alphas.size)
     iters = np.zeros(alphas.size, dtype=np.int64)
     w = None
