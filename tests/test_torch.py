@@ -1,0 +1,490 @@
+"""shrinkage.torch: the proximal optimizers against the convex solvers, the conventions table by hand."""
+
+import importlib
+import io
+import math
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from sklearn.linear_model import MultiTaskLasso  # noqa: E402
+
+from shrinkage.linear_model import ElasticNet as EnetEstimator  # noqa: E402
+from shrinkage.linear_model import Lasso  # noqa: E402
+from shrinkage.penalties import L1, L2, ElasticNet, GroupLasso  # noqa: E402
+from shrinkage.torch import Proximal, penalty_loss, prox_, prune  # noqa: E402
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.fixture(autouse=True)
+def _few_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_missing_torch_names_the_extra(monkeypatch):
+    for name in [m for m in sys.modules if m == "shrinkage.torch" or m.startswith("shrinkage.torch.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(ImportError, match=r"shrinkage\[torch\]"):
+        importlib.import_module("shrinkage.torch")
+
+
+# ---------------------------------------------------------------- one definition of the operator
+
+SEPARABLE = [L1(0.3), L2(0.7), ElasticNet(0.5, l1_ratio=0.3), L1(0.2, positive=True),
+             ElasticNet(0.4, l1_ratio=0.6, weights=np.linspace(0.0, 2.0, 20), positive=True),
+             L1(0.25, weights=np.r_[np.zeros(5), np.ones(15)])]
+
+
+@pytest.mark.parametrize("penalty", SEPARABLE, ids=repr)
+def test_torch_prox_is_the_penalty_objects_prox(penalty):
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        w = rng.standard_normal(20)
+        step = float(rng.uniform(0.1, 2.0))
+        expected = penalty.prox(w, step)
+        got = prox_(torch.tensor(w), penalty, step).numpy()
+        np.testing.assert_array_equal(got, expected)                 # float64: bit for bit
+        got32 = prox_(torch.tensor(w, dtype=torch.float32), penalty, step).numpy()
+        np.testing.assert_allclose(got32, expected, rtol=1e-6, atol=1e-6)
+        # per-coordinate steps (Adam's metric): coordinate j is the prox with scalar step t_j
+        steps = rng.uniform(0.1, 2.0, 20)
+        expected = [penalty.prox(w, t)[j] for j, t in enumerate(steps)]
+        got = prox_(torch.tensor(w), penalty, torch.tensor(steps)).numpy()
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("shape, dim", [((6, 9), 0), ((6, 9), 1), ((6, 9), -1), ((4, 3, 2, 2), 0),
+                                        ((7,), 0)])
+def test_group_prox_is_the_penalty_objects_prox(shape, dim):
+    rng = np.random.default_rng(1)
+    scale = np.geomspace(0.05, 1.0, shape[dim]).reshape([-1 if a == dim % len(shape) else 1
+                                                          for a in range(len(shape))])
+    w = rng.standard_normal(shape) * scale
+    penalty = GroupLasso(0.8, dim=dim, weights=rng.uniform(0.5, 1.5, shape[dim]))
+    expected = penalty.prox(w, 0.9)
+    assert np.any(np.all(np.moveaxis(expected, dim, 0).reshape(shape[dim], -1) == 0, axis=1))
+    got = prox_(torch.tensor(w), penalty, 0.9).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-15)
+    assert np.array_equal(got == 0, expected == 0)
+    if len(shape) == 1:   # one coefficient per group: the L1 prox
+        np.testing.assert_allclose(got, L1(0.8, weights=penalty.weights).prox(w, 0.9), rtol=1e-14)
+    # non-contiguous tensor: the result is written back into it
+    t = torch.tensor(w.T.copy()).T if len(shape) == 2 else torch.tensor(w)
+    np.testing.assert_allclose(prox_(t, penalty, 0.9).numpy(), expected, rtol=1e-13, atol=1e-15)
+
+
+def test_group_prox_in_a_diagonal_metric_solves_its_problem():
+    rng = np.random.default_rng(2)
+    v = rng.standard_normal((40, 6)) * rng.uniform(0.1, 3.0, (40, 1))
+    t = rng.uniform(0.01, 5.0, (40, 6)) ** 2            # steps spread over 5 decades
+    lam = 1.0
+    x = prox_(torch.tensor(v), GroupLasso(lam, dim=0), torch.tensor(t)).numpy()
+    zero = np.all(x == 0, axis=1)
+    assert 5 < zero.sum() < 35
+    # optimality: x = 0 iff ||v / t|| <= lam; otherwise (x - v) / t + lam x / ||x|| = 0
+    np.testing.assert_array_equal(zero, np.linalg.norm(v / t, axis=1) <= lam)
+    xs, vs, ts = x[~zero], v[~zero], t[~zero]
+    residual = (xs - vs) / ts + lam * xs / np.linalg.norm(xs, axis=1, keepdims=True)
+    assert np.abs(residual).max() < 1e-10 * max(1.0, np.abs(vs / ts).max())
+    # equal steps within a group: block soft-thresholding
+    same = np.repeat(t[:, :1], 6, axis=1)
+    x = prox_(torch.tensor(v), GroupLasso(lam, dim=0), torch.tensor(same)).numpy()
+    expected = np.vstack([GroupLasso(lam).prox(v[g:g + 1], same[g, 0]) for g in range(40)])
+    np.testing.assert_allclose(x, expected, rtol=1e-12, atol=1e-14)
+
+
+# ---------------------------------------------------------------- the NN view equals the convex view
+
+def _problem(n=50, p=10, k=1, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    W = np.zeros((k, p))
+    W[:, :4] = rng.uniform(1, 2, (k, 4)) * rng.choice([-1, 1], (k, 4))
+    Y = X @ W.T + 0.5 * rng.standard_normal((n, k))
+    return X, Y
+
+
+def _train(X, Y, penalty, make_opt, n_iter, device="cpu", dtype=torch.float64, schedule=None):
+    """Full-batch training of a bias-free nn.Linear on (1/2n)||Y - X W'||_F^2."""
+    torch.manual_seed(0)
+    n, p = X.shape
+    layer = torch.nn.Linear(p, Y.shape[1], bias=False).to(device=device, dtype=dtype)
+    Xt, Yt = (torch.as_tensor(a, dtype=dtype, device=device) for a in (X, Y))
+    opt = Proximal(make_opt([{"params": [layer.weight], "penalty": penalty}]))
+    sched = schedule(opt) if schedule else None
+    for _ in range(n_iter):
+        opt.zero_grad()
+        loss = 0.5 * ((Yt - layer(Xt)) ** 2).sum() / n
+        loss.backward()
+        opt.step()
+        if sched is not None:
+            sched.step()
+    return layer.weight.detach().cpu().double().numpy()
+
+
+def _lipschitz_step(X):
+    return 1.0 / np.linalg.eigvalsh(X.T @ X / X.shape[0])[-1]
+
+
+def _assert_same(w, ref, rtol):
+    assert np.abs(w - ref).max() <= rtol * np.abs(ref).max(), np.abs(w - ref).max()
+    np.testing.assert_array_equal(w == 0, ref == 0)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_proximal_sgd_with_l1_is_the_lasso(device):
+    X, y = _problem()
+    alpha = 0.15
+    ref = Lasso(alpha=alpha, fit_intercept=False, tol=1e-14).fit(X, y.ravel()).coef_
+    assert 0 < np.sum(ref == 0) < ref.size
+    step = _lipschitz_step(X)
+    w = _train(X, y, L1(alpha), lambda g: torch.optim.SGD(g, lr=step), 300, device)[0]
+    _assert_same(w, ref, 1e-6)
+
+
+def test_proximal_sgd_with_elastic_net_is_the_elastic_net():
+    X, y = _problem(seed=3)
+    ref = EnetEstimator(alpha=0.3, l1_ratio=0.4, fit_intercept=False, tol=1e-14).fit(X, y.ravel()).coef_
+    assert 0 < np.sum(ref == 0) < ref.size
+    step = _lipschitz_step(X)
+    w = _train(X, y, ElasticNet(0.3, l1_ratio=0.4), lambda g: torch.optim.SGD(g, lr=step), 300)[0]
+    _assert_same(w, ref, 1e-6)
+
+
+def test_proximal_sgd_with_group_lasso_over_inputs_is_multitask_lasso():
+    X, Y = _problem(k=3, seed=1)
+    alpha = 0.25
+    ref = MultiTaskLasso(alpha=alpha, fit_intercept=False, tol=1e-14, max_iter=100_000).fit(X, Y).coef_
+    zero_cols = np.all(ref == 0, axis=0)
+    assert 0 < zero_cols.sum() < X.shape[1]
+    step = _lipschitz_step(X)
+    w = _train(X, Y, GroupLasso(alpha, dim=1), lambda g: torch.optim.SGD(g, lr=step), 300)
+    _assert_same(w, ref, 1e-6)
+    np.testing.assert_array_equal(np.all(w == 0, axis=0), zero_cols)
+
+
+def _adam_schedule(opt):
+    return torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.99)
+
+
+@pytest.mark.parametrize("penalty, optimizer", [
+    (L1(0.15), torch.optim.Adam), (ElasticNet(0.3, l1_ratio=0.4), torch.optim.Adam),
+    (L1(0.15), torch.optim.AdamW), (L1(0.15), torch.optim.RMSprop),
+])
+def test_proximal_adam_reaches_the_same_limit(penalty, optimizer):
+    X, y = _problem(seed=0 if isinstance(penalty, L1) else 3)
+    ref = EnetEstimator(alpha=penalty.alpha, l1_ratio=penalty.l1_ratio, fit_intercept=False,
+                        tol=1e-14).fit(X, y.ravel()).coef_
+    w = _train(X, y, penalty, lambda g: optimizer(g, lr=0.1, weight_decay=0.0), 500,
+               schedule=_adam_schedule)[0]
+    _assert_same(w, ref, 1e-4)
+
+
+def test_proximal_adam_with_group_lasso_is_multitask_lasso():
+    X, Y = _problem(k=3, seed=1)
+    ref = MultiTaskLasso(alpha=0.25, fit_intercept=False, tol=1e-14, max_iter=100_000).fit(X, Y).coef_
+    w = _train(X, Y, GroupLasso(0.25, dim=1), lambda g: torch.optim.Adam(g, lr=0.1), 500,
+               schedule=_adam_schedule)
+    _assert_same(w, ref, 1e-4)
+
+
+def test_float32_reaches_the_lasso_to_single_precision():
+    X, y = _problem()
+    ref = Lasso(alpha=0.15, fit_intercept=False, tol=1e-14).fit(X, y.ravel()).coef_
+    w = _train(X, y, L1(0.15), lambda g: torch.optim.SGD(g, lr=_lipschitz_step(X)), 300,
+               dtype=torch.float32)[0]
+    _assert_same(w, ref, 1e-5)
+
+
+# ---------------------------------------------------------------- the conventions table, row by row
+
+def _setup(seed=4, n=8, p=5):
+    rng = np.random.default_rng(seed)
+    X, y, w0 = rng.standard_normal((n, p)), rng.standard_normal(n), rng.standard_normal(p)
+
+    def grad(w):       # gradient of the datafit (1/2n)||y - Xw||^2, by hand
+        return X.T @ (X @ w - y) / n
+
+    return X, y, w0, grad
+
+
+def _torch_steps(X, y, w0, make_opt, n_steps=1, penalty_term=None, proximal_penalty=None):
+    w = torch.tensor(w0, requires_grad=True)
+    Xt, yt = torch.tensor(X), torch.tensor(y)
+    group = {"params": [w]}
+    if proximal_penalty is not None:
+        group["penalty"] = proximal_penalty
+    opt = make_opt([group])
+    opt = Proximal(opt) if proximal_penalty is not None else opt
+    for _ in range(n_steps):
+        opt.zero_grad()
+        loss = 0.5 * ((yt - Xt @ w) ** 2).mean()
+        if penalty_term is not None:
+            loss = loss + penalty_loss(w, penalty_term)
+        loss.backward()
+        opt.step()
+    return w.detach().numpy()
+
+
+def _adam_by_hand(w0, grad, lr, n_steps, betas=(0.9, 0.999), eps=1e-8, coupled_l2=0.0, decoupled=0.0,
+                  l1_prox=0.0):
+    w, m, v = w0.copy(), np.zeros_like(w0), np.zeros_like(w0)
+    for k in range(1, n_steps + 1):
+        g = grad(w) + coupled_l2 * w
+        w = w * (1 - lr * decoupled)
+        m = betas[0] * m + (1 - betas[0]) * g
+        v = betas[1] * v + (1 - betas[1]) * g * g
+        denom = np.sqrt(v) / math.sqrt(1 - betas[1] ** k) + eps
+        w = w - lr * (m / (1 - betas[0] ** k)) / denom
+        t = lr * l1_prox / denom                       # the prox in Adam's metric
+        w = np.sign(w) * np.maximum(np.abs(w) - t, 0)
+    return w
+
+
+def test_row_sgd_weight_decay_is_the_gradient_of_half_wd_sum_w2():
+    X, y, w0, grad = _setup()
+    lr, wd = 0.1, 0.3
+    hand = w0 - lr * (grad(w0) + wd * w0)
+    got = _torch_steps(X, y, w0, lambda g: torch.optim.SGD(g, lr=lr, weight_decay=wd))
+    np.testing.assert_allclose(got, hand, rtol=1e-14)
+    # = SGD on loss + shrinkage's L2(alpha=wd) as a loss term: alpha * sum w^2 / 2
+    term = _torch_steps(X, y, w0, lambda g: torch.optim.SGD(g, lr=lr), penalty_term=L2(wd))
+    np.testing.assert_allclose(term, hand, rtol=1e-14)
+    assert float(penalty_loss(torch.tensor(w0), L2(wd))) == pytest.approx(wd * np.sum(w0**2) / 2, rel=1e-14)
+
+
+def test_row_adam_weight_decay_is_coupled_l2():
+    X, y, w0, grad = _setup()
+    lr, wd = 0.01, 0.5
+    hand = _adam_by_hand(w0, grad, lr, 3, coupled_l2=wd)
+    got = _torch_steps(X, y, w0, lambda g: torch.optim.Adam(g, lr=lr, weight_decay=wd), n_steps=3)
+    np.testing.assert_allclose(got, hand, rtol=1e-12)
+    term = _torch_steps(X, y, w0, lambda g: torch.optim.Adam(g, lr=lr), n_steps=3, penalty_term=L2(wd))
+    np.testing.assert_allclose(term, hand, rtol=1e-12)
+
+
+def test_row_adamw_is_decoupled_decay_not_an_l2_penalty():
+    X, y, w0, grad = _setup()
+    lr, wd = 0.01, 0.5
+    hand = _adam_by_hand(w0, grad, lr, 3, decoupled=wd)
+    got = _torch_steps(X, y, w0, lambda g: torch.optim.AdamW(g, lr=lr, weight_decay=wd), n_steps=3)
+    np.testing.assert_allclose(got, hand, rtol=1e-12)
+    coupled = _torch_steps(X, y, w0, lambda g: torch.optim.Adam(g, lr=lr), n_steps=3, penalty_term=L2(wd))
+    assert np.abs(got - coupled).max() > 1e-4
+
+
+def test_row_shrinkage_l2_proximal_is_implicit_decay():
+    X, y, w0, grad = _setup()
+    lr, alpha = 0.1, 0.3
+    hand = (w0 - lr * grad(w0)) / (1 + lr * alpha)         # prox of lr * alpha ||w||^2 / 2
+    got = _torch_steps(X, y, w0, lambda g: torch.optim.SGD(g, lr=lr), proximal_penalty=L2(alpha))
+    np.testing.assert_allclose(got, hand, rtol=1e-14)
+
+
+def test_row_l1_proximal_vs_l1_loss_term():
+    X, y, w0, grad = _setup()
+    lr, alpha = 0.1, 4.0
+    z = w0 - lr * grad(w0)
+    hand = np.sign(z) * np.maximum(np.abs(z) - lr * alpha, 0)
+    assert np.any(hand == 0)
+    got = _torch_steps(X, y, w0, lambda g: torch.optim.SGD(g, lr=lr), proximal_penalty=L1(alpha))
+    np.testing.assert_array_equal(got, hand)
+    sub = w0 - lr * (grad(w0) + alpha * np.sign(w0))         # the subgradient step of the loss term
+    term = _torch_steps(X, y, w0, lambda g: torch.optim.SGD(g, lr=lr), penalty_term=L1(alpha))
+    np.testing.assert_allclose(term, sub, rtol=1e-14)
+    many = _torch_steps(X, y, w0, lambda g: torch.optim.SGD(g, lr=lr), 200, penalty_term=L1(alpha))
+    assert not np.any(many == 0)                              # small, oscillating, never zero
+    prox_many = _torch_steps(X, y, w0, lambda g: torch.optim.SGD(g, lr=lr), 200, proximal_penalty=L1(alpha))
+    assert np.sum(prox_many == 0) >= 2
+
+
+def test_row_l1_proximal_adam_thresholds_in_adams_metric():
+    X, y, w0, grad = _setup()
+    lr, alpha = 0.05, 0.4
+    hand = _adam_by_hand(w0, grad, lr, 4, l1_prox=alpha)
+    got = _torch_steps(X, y, w0, lambda g: torch.optim.Adam(g, lr=lr), n_steps=4, proximal_penalty=L1(alpha))
+    np.testing.assert_allclose(got, hand, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(got == 0, hand == 0)
+
+
+def test_lr_scheduler_drives_the_prox():
+    X, y, w0, grad = _setup()
+    lr, alpha = 0.1, 0.5
+    w = torch.tensor(w0, requires_grad=True)
+    Xt, yt = torch.tensor(X), torch.tensor(y)
+    opt = Proximal(torch.optim.SGD([{"params": [w], "penalty": L1(alpha)}], lr=lr))
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)   # on the wrapper itself
+    hand = w0.copy()
+    for k in range(3):
+        opt.zero_grad()
+        (0.5 * ((yt - Xt @ w) ** 2).mean()).backward()
+        opt.step()
+        sched.step()
+        step = lr * 0.5**k
+        z = hand - step * grad(hand)
+        hand = np.sign(z) * np.maximum(np.abs(z) - step * alpha, 0)
+    np.testing.assert_allclose(w.detach().numpy(), hand, rtol=1e-14)
+    assert opt.param_groups[0]["lr"] == opt.optimizer.param_groups[0]["lr"] == lr / 8
+
+
+@pytest.mark.parametrize("make_opt", [lambda g: torch.optim.Adam(g, lr=0.05),
+                                      lambda g: torch.optim.SGD(g, lr=0.05, momentum=0.9)])
+def test_state_dict_round_trip_continues_identically(make_opt):
+    X, y = _problem(n=30, p=6, k=2, seed=5)
+    Xt, Yt = torch.tensor(X), torch.tensor(y)
+
+    def build():
+        torch.manual_seed(0)
+        net = torch.nn.Linear(6, 2).double()
+        opt = Proximal(make_opt([{"params": [net.weight], "penalty": ElasticNet(0.1, l1_ratio=0.7)},
+                                 {"params": [net.bias], "penalty": GroupLasso(0.05, dim=0)}]))
+        return net, opt
+
+    def train(net, opt, n):
+        for _ in range(n):
+            opt.zero_grad()
+            (0.5 * ((Yt - net(Xt)) ** 2).mean()).backward()
+            opt.step()
+
+    net, opt = build()
+    train(net, opt, 5)
+    buffer = io.BytesIO()
+    torch.save({"net": net.state_dict(), "opt": opt.state_dict()}, buffer)
+    train(net, opt, 5)
+    buffer.seek(0)
+    saved = torch.load(buffer, weights_only=True)               # plain data: no pickled classes
+    net2, opt2 = build()
+    net2.load_state_dict(saved["net"])
+    opt2.load_state_dict(saved["opt"])
+    assert isinstance(opt2.param_groups[0]["penalty"], ElasticNet)
+    assert opt2.param_groups[0]["penalty"].l1_ratio == 0.7
+    train(net2, opt2, 5)
+    for a, b in zip(net.parameters(), net2.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_unpenalized_group_and_parameters_without_gradient_are_untouched():
+    a = torch.nn.Parameter(torch.tensor([0.01, -2.0], dtype=torch.float64))
+    b = torch.nn.Parameter(torch.tensor([0.01, -2.0], dtype=torch.float64))
+    c = torch.nn.Parameter(torch.tensor([0.01, -2.0], dtype=torch.float64))
+    opt = Proximal(torch.optim.SGD([{"params": [a], "penalty": L1(1.0)}, {"params": [b]},
+                                    {"params": [c], "penalty": L1(1.0)}], lr=0.1))
+    (a.sum() + b.sum()).backward()           # c gets no gradient
+    opt.step()
+    np.testing.assert_allclose(a.detach().numpy(), [0.0, -2.0])
+    np.testing.assert_allclose(b.detach().numpy(), [-0.09, -2.1])
+    np.testing.assert_allclose(c.detach().numpy(), [0.01, -2.0])
+
+
+# ---------------------------------------------------------------- penalty_loss
+
+def test_penalty_loss_values_match_the_penalty_objects():
+    rng = np.random.default_rng(6)
+    W = rng.standard_normal((4, 7))
+    tensors = [torch.tensor(W, requires_grad=True), torch.tensor(W[0])]
+    f = rng.uniform(0, 2, 7)
+    for penalty in [L1(0.3), L2(0.7), ElasticNet(0.5, l1_ratio=0.2, weights=f)]:
+        expected = sum(penalty.value(row) for row in W) + penalty.value(W[0])
+        assert float(penalty_loss(tensors, penalty).detach()) == pytest.approx(expected, rel=1e-13)
+    for dim in (0, 1):
+        penalty = GroupLasso(0.4, dim=dim)
+        assert float(penalty_loss(tensors[0], penalty).detach()) == pytest.approx(penalty.value(W), rel=1e-13)
+    w = torch.tensor(W, requires_grad=True)
+    penalty_loss(w, ElasticNet(0.5, l1_ratio=0.2, weights=f)).backward()
+    np.testing.assert_allclose(w.grad.numpy(), 0.5 * f * (0.2 * np.sign(W) + 0.8 * W), rtol=1e-13)
+
+
+# ---------------------------------------------------------------- prune
+
+def _sparse_mlp(seed=0):
+    torch.manual_seed(seed)
+    net = torch.nn.Sequential(torch.nn.Linear(8, 12), torch.nn.Tanh(), torch.nn.Linear(12, 10),
+                              torch.nn.GELU(), torch.nn.Dropout(0.1), torch.nn.Linear(10, 3)).double()
+    with torch.no_grad():
+        net[0].weight[[1, 4, 7]] = 0          # dead units of layer 1 (their bias feeds layer 2)
+        net[0].weight[:, [2, 5]] = 0          # inputs 2 and 5 reach nothing
+        net[0].bias[4] = 0.7
+        net[2].weight[:, 9] = 0               # unit 9 of layer 1 reaches nothing
+        net[2].weight[[3, 6]] = 0             # units 3, 6 of layer 2 are dead
+        net[5].weight[:, 9] = 0               # unit 9 of layer 2 reaches nothing
+    return net.eval()
+
+
+def test_prune_removes_dead_units_with_identical_outputs():
+    net = _sparse_mlp()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    result = prune(net)
+    small = result.model
+    assert result.kept_units == [[0, 2, 3, 5, 6, 8, 10, 11], [0, 1, 2, 4, 5, 7, 8]]
+    assert result.unused_inputs == [2, 5]
+    assert result.n_params_after < result.n_params_before == sum(p.numel() for p in net.parameters())
+    assert result.n_params_after == sum(p.numel() for p in small.parameters())
+    x = torch.randn(64, 8, dtype=torch.float64)
+    torch.testing.assert_close(small(x), net(x), rtol=1e-6, atol=1e-6)
+    for k, v in net.state_dict().items():     # the original is untouched
+        torch.testing.assert_close(v, before[k], rtol=0, atol=0)
+
+
+def test_prune_after_proximal_group_lasso_training():
+    rng = np.random.default_rng(7)
+    X = torch.tensor(rng.standard_normal((100, 6)), dtype=torch.float32)
+    y = (X[:, :2] ** 2).sum(dim=1, keepdim=True)
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
+    opt = Proximal(torch.optim.Adam([{"params": [net[0].weight], "penalty": GroupLasso(0.02, dim=0)},
+                                     {"params": [net[0].bias, *net[2].parameters()]}], lr=0.02))
+    for _ in range(150):
+        opt.zero_grad()
+        ((net(X) - y) ** 2).mean().backward()
+        opt.step()
+    result = prune(net)
+    assert result.n_params_after < result.n_params_before
+    torch.testing.assert_close(result.model(X), net(X), rtol=1e-6, atol=1e-5)
+
+
+@pytest.mark.parametrize("model, message", [
+    (torch.nn.Linear(3, 2), "nn.Sequential"),
+    (torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Softmax(dim=1), torch.nn.Linear(2, 1)), "Softmax"),
+    (torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Linear(2, 1)), "before the first Linear"),
+])
+def test_prune_rejects_what_it_cannot_prune(model, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        prune(model)
+
+
+# ---------------------------------------------------------------- bad input
+
+def test_bad_input_errors():
+    layer = torch.nn.Linear(4, 3)
+    with pytest.raises(TypeError, match="floating-point"):
+        Proximal(torch.optim.SGD([{"params": [torch.zeros(3, dtype=torch.int64)], "penalty": L1(0.1)}],
+                                 lr=0.1))
+    with pytest.raises(ValueError, match="non-negative"):
+        L1(-0.1)
+    bad = L1(0.1)
+    bad.alpha = -1.0
+    with pytest.raises(ValueError, match="non-negative"):
+        Proximal(torch.optim.SGD([{"params": [layer.weight], "penalty": bad}], lr=0.1))
+    with pytest.raises(ValueError, match="dim=2 does not exist"):
+        Proximal(torch.optim.SGD([{"params": [layer.weight], "penalty": GroupLasso(0.1, dim=2)}], lr=0.1))
+    with pytest.raises(TypeError, match=r"torch\.optim\.Optimizer"):
+        Proximal(layer)
+    with pytest.raises(TypeError, match="shrinkage penalty"):
+        Proximal(torch.optim.SGD([{"params": [layer.weight], "penalty": 0.1}], lr=0.1))
+    with pytest.raises(ValueError, match="weights"):
+        Proximal(torch.optim.SGD([{"params": [layer.weight], "penalty": L1(0.1, weights=np.ones(3))}],
+                                 lr=0.1))
+    opt = Proximal(torch.optim.SGD([{"params": [layer.bias]}], lr=0.1))
+    with pytest.raises(ValueError, match="dim=1 does not exist"):
+        opt.add_param_group({"params": [layer.weight[0].detach().requires_grad_()],
+                             "penalty": GroupLasso(0.1, dim=1)})
+    with pytest.raises(TypeError, match="floating-point"):
+        penalty_loss(torch.ones(3, dtype=torch.int32), L2(0.1))
