@@ -6,13 +6,14 @@ likelihood x prior: a datafit is a negative log-likelihood, a penalty a negative
 
 from . import datafits, penalties, priors
 from .bayes import BayesianLasso, BayesianRidge
-from .datafits import Quadratic
+from .datafits import Huber, Logistic, Quadratic, SquaredHinge
 from .linear_model import (
     ElasticNet,
     ElasticNetCV,
     Lasso,
     LassoCV,
     LassoIC,
+    LogisticRegression,
     MAPRegressor,
     Ridge,
     enet_path,
@@ -34,13 +35,17 @@ __all__ = [
     "ElasticNetPrior",
     "Flat",
     "Gaussian",
+    "Huber",
     "Laplace",
     "Lasso",
     "LassoCV",
     "LassoIC",
+    "Logistic",
+    "LogisticRegression",
     "MAPRegressor",
     "Quadratic",
     "Ridge",
+    "SquaredHinge",
     "datafits",
     "enet_path",
     "lasso_path",

@@ -2,6 +2,7 @@
 
 from ._coordinate_descent import ElasticNet, Lasso
 from ._cv import ElasticNetCV, LassoCV, LassoIC, one_standard_error_alpha
+from ._logistic import LogisticRegression
 from ._map import MAPRegressor
 from ._path import RegularizationPath, enet_path, lasso_path
 from ._ridge import Ridge, ridge_path
@@ -12,6 +13,7 @@ __all__ = [
     "Lasso",
     "LassoCV",
     "LassoIC",
+    "LogisticRegression",
     "MAPRegressor",
     "RegularizationPath",
     "Ridge",
