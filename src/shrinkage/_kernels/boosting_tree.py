@@ -13,9 +13,11 @@ the score becomes ``-(2 G w + (H + lambda) w^2)`` at the clipped ``w`` (no ``alp
 A split is worth ``score(left) + score(right) - score(parent)``: XGBoost's "loss_chg", which it
 compares with ``gamma`` as is (not halved, unlike the formula in its documentation).
 
-Gradients are stored in float32 (as XGBoost does) and summed in float64, so histogram sums are
-exact for fewer than 2^29 rows and equal candidate splits tie exactly, broken by the order of
-the scan (lowest feature, then lowest bin), as in XGBoost.
+Gradients and hessians are float32 numbers (XGBoost's precision) times float32-rounded sample
+weights, the products formed exactly in float64, so an integer weight k is k copies of a row.
+Candidate splits whose gains agree to a relative 1e-10 are ties, kept in the order of the scan
+(lowest feature, then lowest bin) as XGBoost's exact float32-sum ties are: two features that cut
+a node into the same two sets of rows tie whatever the order of the summation.
 
 Binned data: ``binned[i, j]`` in ``0 .. n_bins[j] - 1``; ``missing_bin`` (one index shared by all
 features, past the largest ``n_bins``) holds NaN. A split ``(j, b)`` sends ``bin <= b`` left and
@@ -29,6 +31,9 @@ from .prox import prox_enet_1d, soft_threshold
 
 # XGBoost's kRtEps: a split must gain more than this
 SPLIT_EPS = 1e-6
+# gains within this relative distance of the best are ties (kept: lowest feature, then bin);
+# equal partitions reached through different features then tie whatever the summation order
+TIE_RTOL = 1e-10
 # hessian floor of the logistic and softmax losses (XGBoost's eps)
 HESS_FLOOR = 1e-16
 
@@ -76,12 +81,18 @@ def split_gain(parent_score, gl, hl, gr, hr, reg_alpha, reg_lambda, max_delta_st
             - parent_score)
 
 
-# ---------------------------------------------------------------- gradients (float32 out)
+# ---------------------------------------------------------------- gradients
+@njit(cache=True, inline="always")
+def _f32(v):
+    """Round to float32 (XGBoost's gradient precision), back in float64."""
+    return np.float64(np.float32(v))
+
+
 @njit(cache=True)
 def gradients_squared(margin, y, weight, g, h):
     """``g = s (F - y)``, ``h = s`` for ``(1/2) s (y - F)^2``."""
     for i in range(margin.shape[0]):
-        g[i] = weight[i] * (margin[i] - y[i])
+        g[i] = weight[i] * _f32(margin[i] - y[i])
         h[i] = weight[i]
 
 
@@ -90,8 +101,8 @@ def gradients_logistic(margin, y, weight, g, h):
     """``g = s (p - y)``, ``h = s max(p (1 - p), 1e-16)``, ``p = sigmoid(F)``."""
     for i in range(margin.shape[0]):
         p = 1.0 / (1.0 + np.exp(-margin[i]))
-        g[i] = weight[i] * (p - y[i])
-        h[i] = weight[i] * max(p * (1.0 - p), HESS_FLOOR)
+        g[i] = weight[i] * _f32(p - y[i])
+        h[i] = weight[i] * _f32(max(p * (1.0 - p), HESS_FLOOR))
 
 
 @njit(cache=True)
@@ -110,8 +121,8 @@ def gradients_softmax(margin, y, weight, g, h):
             total += p[c]
         for c in range(k):
             pc = p[c] / total
-            g[c, i] = weight[i] * (pc - (1.0 if y[i] == c else 0.0))
-            h[c, i] = weight[i] * max(2.0 * pc * (1.0 - pc), HESS_FLOOR)
+            g[c, i] = weight[i] * _f32(pc - (1.0 if y[i] == c else 0.0))
+            h[c, i] = weight[i] * _f32(max(2.0 * pc * (1.0 - pc), HESS_FLOOR))
 
 
 # ---------------------------------------------------------------- histograms
@@ -124,8 +135,8 @@ def build_histogram(binned, g, h, rows, start, end, features, hist):
         hist[j, :, :] = 0.0
     for k in range(start, end):
         i = rows[k]
-        gi = np.float64(g[i])
-        hi = np.float64(h[i])
+        gi = g[i]
+        hi = h[i]
         for jj in range(features.shape[0]):
             j = features[jj]
             b = binned[i, j]
@@ -176,7 +187,7 @@ def best_split(hist, features, n_bins, missing_bin, G, H, reg_alpha, reg_lambda,
             if hl >= min_child_weight and hr >= min_child_weight and hl > 0.0 and hr > 0.0:
                 gain = split_gain(parent, gl, hl, gr, hr, reg_alpha, reg_lambda,
                                   max_delta_step, min_child_weight)
-                if gain > best_gain:
+                if gain > best_gain + TIE_RTOL * best_gain:
                     best_gain, best_feature, best_bin, best_left = gain, j, b, False
         if has_missing:
             gl = miss_g
@@ -189,7 +200,7 @@ def best_split(hist, features, n_bins, missing_bin, G, H, reg_alpha, reg_lambda,
                 if hl >= min_child_weight and hr >= min_child_weight and hl > 0.0 and hr > 0.0:
                     gain = split_gain(parent, gl, hl, gr, hr, reg_alpha, reg_lambda,
                                       max_delta_step, min_child_weight)
-                    if gain > best_gain:
+                    if gain > best_gain + TIE_RTOL * best_gain:
                         best_gain, best_feature, best_bin, best_left = gain, j, b, True
     return best_gain, best_feature, best_bin, best_left
 
@@ -211,8 +222,8 @@ def _partition(binned, rows, buffer, start, end, feature, split_bin, missing_bin
         if go_left:
             rows[start + n_left] = i
             n_left += 1
-            gl += np.float64(g[i])
-            hl += np.float64(h[i])
+            gl += g[i]
+            hl += h[i]
         else:
             buffer[n_right] = i
             n_right += 1
@@ -225,7 +236,7 @@ def _partition(binned, rows, buffer, start, end, feature, split_bin, missing_bin
 def grow_tree(binned, g, h, rows, features, n_bins, missing_bin, hists, reg_alpha, reg_lambda,
               max_delta_step, min_child_weight, gamma, learning_rate, max_depth, max_leaves,
               lossguide):
-    """Grow one tree on ``rows`` (reordered in place) from float32 gradients ``g``, ``h``.
+    """Grow one tree on ``rows`` (reordered in place) from gradients ``g`` and hessians ``h``.
 
     Depth-wise (``lossguide=False``): every open node of the shallowest level is expanded, as
     XGBoost's ``grow_policy="depthwise"``; leaf-wise: the open node of largest gain, as
@@ -271,8 +282,8 @@ def grow_tree(binned, g, h, rows, features, n_bins, missing_bin, hists, reg_alph
     G = 0.0
     H = 0.0
     for k in range(n_rows):
-        G += np.float64(g[rows[k]])
-        H += np.float64(h[rows[k]])
+        G += g[rows[k]]
+        H += h[rows[k]]
     sum_g[0] = G
     cover[0] = H
     start[0] = 0

@@ -157,7 +157,9 @@ class _BaseGradientBoosting(BaseEstimator):
     def _fit(self, X, y, sample_weight):
         """``y`` is float (regression, 0/1) or class codes; validated already."""
         n, p = X.shape
-        weight = np.ones(n) if sample_weight is None else sample_weight
+        # float32 weights: products with float32 gradients are then exact in float64
+        weight = np.ones(n) if sample_weight is None else sample_weight.astype(
+            np.float32).astype(np.float64)
         reg_alpha, reg_lambda = self._regularization()
         self.reg_alpha_, self.reg_lambda_ = reg_alpha, reg_lambda
         self.penalty_ = ElasticNet(reg_alpha + reg_lambda,
@@ -206,8 +208,8 @@ class _BaseGradientBoosting(BaseEstimator):
         hists = np.zeros((slots, p, missing_bin + 1, 2))
 
         margin = np.repeat(base[:, None], n, axis=1)  # (K, n)
-        g = np.empty((K, n), dtype=np.float32)
-        h = np.empty((K, n), dtype=np.float32)
+        g = np.empty((K, n))
+        h = np.empty((K, n))
         leaves = np.empty(n, dtype=np.int64)
         n_features_tree = max(1, round(self.colsample_bytree * p))
         all_rows = np.arange(n, dtype=np.int64)
@@ -446,7 +448,7 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
         self.classes_ = encoder.classes_
         codes = encoder.transform(y)
         if self.classes_.size < 2:
-            raise ValueError(f"y has a single class ({self.classes_[0]!r}): a classifier needs "
+            raise ValueError(f"y has only one class ({self.classes_[0]!r}): a classifier needs "
                              "samples of at least 2 classes")
         counts = np.bincount(codes, minlength=self.classes_.size)
         if np.any(counts == 1):
