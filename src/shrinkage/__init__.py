@@ -14,10 +14,12 @@ from .linear_model import (
     LassoCV,
     LassoIC,
     LogisticRegression,
+    LogisticRegressionCV,
     MAPRegressor,
     Ridge,
     enet_path,
     lasso_path,
+    logistic_path,
     ridge_path,
 )
 from .penalties import L1, L2
@@ -42,6 +44,7 @@ __all__ = [
     "LassoIC",
     "Logistic",
     "LogisticRegression",
+    "LogisticRegressionCV",
     "MAPRegressor",
     "Quadratic",
     "Ridge",
@@ -49,6 +52,7 @@ __all__ = [
     "datafits",
     "enet_path",
     "lasso_path",
+    "logistic_path",
     "penalties",
     "priors",
     "ridge_path",

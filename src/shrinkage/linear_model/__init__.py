@@ -2,7 +2,7 @@
 
 from ._coordinate_descent import ElasticNet, Lasso
 from ._cv import ElasticNetCV, LassoCV, LassoIC, one_standard_error_alpha
-from ._logistic import LogisticRegression
+from ._logistic import LogisticPath, LogisticRegression, LogisticRegressionCV, logistic_path
 from ._map import MAPRegressor
 from ._path import RegularizationPath, enet_path, lasso_path
 from ._ridge import Ridge, ridge_path
@@ -13,12 +13,15 @@ __all__ = [
     "Lasso",
     "LassoCV",
     "LassoIC",
+    "LogisticPath",
     "LogisticRegression",
+    "LogisticRegressionCV",
     "MAPRegressor",
     "RegularizationPath",
     "Ridge",
     "enet_path",
     "lasso_path",
+    "logistic_path",
     "one_standard_error_alpha",
     "ridge_path",
 ]

@@ -10,13 +10,16 @@ scikit-learn's ``C sum_i s_i NLL_i + P(w)``: both have the same minimiser, and s
 times ``C sum_i s_i`` is scikit-learn's.
 """
 
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import Parallel, delayed
 from scipy.special import expit, log_softmax, softmax
 from sklearn.base import BaseEstimator
 from sklearn.linear_model._base import LinearClassifierMixin
+from sklearn.model_selection import check_cv
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
@@ -25,9 +28,11 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ..datafits import Logistic
 from ..penalties import L1, L2
 from ..penalties import ElasticNet as ElasticNetPenalty
-from ..solvers.multinomial import solve_multinomial
-from ..solvers.prox_newton import solve_prox_newton
+from ..solvers.multinomial import multinomial_alpha_max, solve_multinomial, solve_multinomial_path
+from ..solvers.prox_newton import glm_alpha_max, solve_glm_path, solve_prox_newton
 from ._base import check_numeric_columns
+from ._cv import one_standard_error_alpha
+from ._path import resolve_alphas
 
 
 def validate_classification_input(estimator, X, y, sample_weight, reset=True):
@@ -289,6 +294,240 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
         if z.ndim == 1:
             return np.column_stack([-np.logaddexp(0.0, z), -np.logaddexp(0.0, -z)])
         return log_softmax(z, axis=1)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def _ratio(penalty, l1_ratio):
+    if penalty == "l1":
+        return 1.0
+    if penalty == "l2":
+        return 0.0
+    if l1_ratio is None:
+        raise ValueError("penalty='elasticnet' needs l1_ratio (a number in [0, 1])")
+    return float(l1_ratio)
+
+
+@dataclass(frozen=True)
+class LogisticPath:
+    """Penalized logistic solutions along a grid of alphas (largest first).
+
+    Attributes
+    ----------
+    alphas : ndarray of shape (n_alphas,)
+    coefs : ndarray of shape (n_features, n_alphas), or (n_classes, n_features, n_alphas)
+    intercepts : ndarray of shape (n_alphas,) or (n_classes, n_alphas)
+    dual_gaps, n_iters : ndarray of shape (n_alphas,)
+    classes : ndarray
+    l1_ratio : float
+    """
+
+    alphas: np.ndarray
+    coefs: np.ndarray
+    intercepts: np.ndarray
+    dual_gaps: np.ndarray
+    n_iters: np.ndarray
+    classes: np.ndarray
+    l1_ratio: float
+
+    @property
+    def n_nonzero(self):
+        """Number of nonzero coefficients at each alpha (features nonzero in any class)."""
+        nonzero = self.coefs != 0
+        if nonzero.ndim == 3:
+            nonzero = nonzero.any(axis=0)
+        return np.count_nonzero(nonzero, axis=0)
+
+
+def _solve_path(X, y_enc, n_classes, ratio, alphas, sample_weight, fit_intercept, max_iter, tol,
+                warn=True):
+    def penalty_at(alpha):
+        return ElasticNetPenalty(alpha, ratio)
+
+    if n_classes == 2:
+        return solve_glm_path(X, y_enc.astype(np.float64), Logistic(), penalty_at, alphas,
+                              sample_weight, fit_intercept, max_iter, tol, warn)
+    return solve_multinomial_path(X, y_enc, n_classes, penalty_at, alphas, sample_weight,
+                                  fit_intercept, max_iter, tol, warn)
+
+
+def _alpha_max(X, y_enc, n_classes, ratio, sample_weight, fit_intercept):
+    if n_classes == 2:
+        return glm_alpha_max(X, y_enc.astype(np.float64), Logistic(), sample_weight,
+                             fit_intercept, ratio)
+    return multinomial_alpha_max(X, y_enc, n_classes, sample_weight, fit_intercept, ratio)
+
+
+def logistic_path(X, y, *, penalty="l1", l1_ratio=None, eps=1e-3, alphas=100,
+                  fit_intercept=True, sample_weight=None, max_iter=100, tol=1e-4):
+    """Penalized logistic regression along a grid of alphas, with warm starts.
+
+    Each point minimises the objective of :class:`LogisticRegression` at that ``alpha``
+    (``alpha = 1 / (C sum_i s_i)`` in scikit-learn's terms) to the relative duality gap ``tol``.
+    The default grid runs from ``alpha_max`` (every coefficient zero; for ``penalty="l2"`` the
+    value for ``l1_ratio = 1e-3``, glmnet's convention for ridge) to ``eps * alpha_max``.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+        Class labels; more than two classes give the multinomial path.
+    penalty : {"l1", "l2", "elasticnet"}, default="l1"
+    l1_ratio : float, optional
+        For ``penalty="elasticnet"``.
+    eps : float, default=1e-3
+    alphas : int or array-like, default=100
+    fit_intercept, sample_weight, max_iter, tol
+        As for :class:`LogisticRegression`.
+
+    Returns
+    -------
+    LogisticPath
+    """
+    template = LogisticRegression(penalty=penalty, l1_ratio=l1_ratio,
+                                  fit_intercept=fit_intercept, max_iter=max_iter, tol=tol)
+    template._validate_params()
+    X, y_enc, sample_weight, classes = validate_classification_input(template, X, y,
+                                                                     sample_weight)
+    ratio = _ratio(penalty, l1_ratio)
+    if sp.issparse(X):
+        X = sp.csc_matrix(X)
+    alphas = resolve_alphas(alphas, lambda: _alpha_max(X, y_enc, classes.size, ratio,
+                                                       sample_weight, fit_intercept), eps)
+    coefs, intercepts, gaps, iters = _solve_path(X, y_enc, classes.size, ratio, alphas,
+                                                 sample_weight, fit_intercept, max_iter, tol)
+    return LogisticPath(alphas, coefs, intercepts, gaps, iters, classes, ratio)
+
+
+def _fold_scores(X, y_enc, n_classes, sample_weight, train, test, ratio, alphas, fit_intercept,
+                 max_iter, tol, scoring):
+    """Weighted mean deviance (or misclassification rate) on ``test`` per alpha."""
+    sw_train = None if sample_weight is None else sample_weight[train]
+    coefs, intercepts, _, _ = _solve_path(X[train], y_enc[train], n_classes, ratio, alphas,
+                                          sw_train, fit_intercept, max_iter, tol, warn=False)
+    Xt, yt = X[test], y_enc[test]
+    weights = None if sample_weight is None else sample_weight[test]
+    if n_classes == 2:
+        Z = np.asarray(Xt @ coefs) + intercepts  # (n_test, n_alphas)
+        nll = np.logaddexp(0.0, Z) - yt[:, None] * Z
+        wrong = (Z > 0) != (yt[:, None] == 1)
+    else:
+        Z = np.stack([np.asarray(Xt @ coefs[:, :, a].T) + intercepts[:, a]
+                      for a in range(alphas.size)], axis=2)  # (n_test, K, n_alphas)
+        log_p = log_softmax(Z, axis=1)
+        nll = -log_p[np.arange(yt.size), yt, :]
+        wrong = np.argmax(Z, axis=1) != yt[:, None]
+    values = 2.0 * nll if scoring == "deviance" else wrong.astype(np.float64)
+    return np.average(values, axis=0, weights=weights)
+
+
+class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
+    """Penalized logistic regression with alpha chosen by K-fold cross-validation (cv.glmnet).
+
+    On each fold the path (:func:`logistic_path`, the objective of :class:`LogisticRegression`)
+    is fitted on the training part and scored on the held-out part by the weighted mean binomial
+    / multinomial deviance ``-2 log p(y_i)`` (``scoring="deviance"``, glmnet's default) or the
+    misclassification rate (``"misclassification"``, glmnet's ``type.measure="class"``).
+    ``alpha_min_`` minimises the mean score, ``alpha_1se_`` is the largest alpha within one
+    standard error of it (:func:`~shrinkage.linear_model.one_standard_error_alpha`), and the
+    model is refitted on all the data at ``alpha_min_`` or ``alpha_1se_`` (``refit``).
+
+    Parameters
+    ----------
+    penalty : {"l1", "l2", "elasticnet"}, default="l1"
+    l1_ratio : float, optional
+    alphas : int or array-like, default=50
+        Size of the default grid (``alpha_max`` to ``eps * alpha_max``) or the grid.
+    eps : float, default=1e-3
+    cv : int, cross-validation generator or iterable, default=5
+        Integers give stratified folds.
+    scoring : {"deviance", "misclassification"}, default="deviance"
+    refit : {"min", "1se"}, default="min"
+    fit_intercept : bool, default=True
+    tol : float, default=1e-4
+    max_iter : int, default=100
+    n_jobs : int, optional
+        Folds in parallel (joblib).
+
+    Attributes
+    ----------
+    alphas_, alpha_min_, alpha_1se_, alpha_, C_
+        The grid, the two choices, the one refitted, and its ``C = 1 / (alpha_ sum_i s_i)``.
+    cv_scores_ : ndarray of shape (n_alphas, n_folds)
+    cvm_, cvsd_ : ndarray of shape (n_alphas,)
+        Mean score and its standard error.
+    classes_, coef_, intercept_, dual_gap_, n_iter_
+        Of the refitted :class:`LogisticRegression`.
+    """
+
+    _parameter_constraints: dict = {
+        "penalty": [StrOptions({"l1", "l2", "elasticnet"})],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
+        "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "eps": [Interval(Real, 0, 1, closed="neither")],
+        "cv": ["cv_object"],
+        "scoring": [StrOptions({"deviance", "misclassification"})],
+        "refit": [StrOptions({"min", "1se"})],
+        "fit_intercept": ["boolean"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(self, penalty="l1", *, l1_ratio=None, alphas=50, eps=1e-3, cv=5,
+                 scoring="deviance", refit="min", fit_intercept=True, tol=1e-4, max_iter=100,
+                 n_jobs=None):
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
+        self.alphas = alphas
+        self.eps = eps
+        self.cv = cv
+        self.scoring = scoring
+        self.refit = refit
+        self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_jobs = n_jobs
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the path on each fold, choose alpha, refit on all the data."""
+        self._validate_params()
+        X, y_enc, sample_weight, classes = validate_classification_input(self, X, y,
+                                                                         sample_weight)
+        ratio = _ratio(self.penalty, self.l1_ratio)
+        X = X.tocsr() if sp.issparse(X) else X  # row slicing for the folds
+        K = classes.size
+        alphas = resolve_alphas(self.alphas, lambda: _alpha_max(
+            X, y_enc, K, ratio, sample_weight, self.fit_intercept), self.eps)
+        folds = list(check_cv(self.cv, y_enc, classifier=True).split(X, y_enc))
+        for train, _ in folds:
+            if np.unique(y_enc[train]).size < K:
+                raise ValueError("a training fold lacks a class: use fewer folds")
+        jobs = (delayed(_fold_scores)(X, y_enc, K, sample_weight, train, test, ratio, alphas,
+                                      self.fit_intercept, self.max_iter, self.tol, self.scoring)
+                for train, test in folds)
+        scores = np.array(Parallel(n_jobs=self.n_jobs)(jobs)).T  # (n_alphas, n_folds)
+        alpha_min, alpha_1se, cvm, cvsd = one_standard_error_alpha(alphas, scores)
+        self.alphas_ = alphas
+        self.cv_scores_ = scores
+        self.cvm_, self.cvsd_ = cvm, cvsd
+        self.alpha_min_, self.alpha_1se_ = alpha_min, alpha_1se
+        self.alpha_ = alpha_min if self.refit == "min" else alpha_1se
+        n_observations = X.shape[0] if sample_weight is None else float(sample_weight.sum())
+        self.C_ = 1.0 / (self.alpha_ * n_observations)
+        model = LogisticRegression(penalty="elasticnet", alpha=self.alpha_, l1_ratio=ratio,
+                                   fit_intercept=self.fit_intercept, tol=self.tol,
+                                   max_iter=self.max_iter)
+        model.fit(X, classes[y_enc], sample_weight=sample_weight)
+        for name in ("classes_", "coef_", "intercept_", "dual_gap_", "n_iter_", "penalty_"):
+            setattr(self, name, getattr(model, name))
+        return self
+
+    predict_proba = LogisticRegression.predict_proba
+    predict_log_proba = LogisticRegression.predict_log_proba
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

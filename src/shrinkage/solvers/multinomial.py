@@ -175,3 +175,40 @@ def solve_multinomial(X, y, n_classes, l1, l2, sample_weight=None, fit_intercept
     if fit_intercept:
         b = b - b.mean()  # a common shift changes no probability: report the centred intercepts
     return MultinomialResult(W, b, primal, float(gap), tol_abs, n_iter, converged)
+
+
+def multinomial_alpha_max(X, y, n_classes, sample_weight=None, fit_intercept=True, l1_ratio=1.0):
+    """Smallest alpha with every coefficient zero: ``max_jk |X_j' c (pi_k - Y_k)| / l1_ratio``
+    with ``pi`` the (weighted) class frequencies (the intercept-only fit)."""
+    n = X.shape[0]
+    s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float) * (
+        n / np.sum(sample_weight))
+    c = s / n
+    Y = np.zeros((n, n_classes))
+    Y[np.arange(n), y] = 1.0
+    P = np.tile(c @ Y, (n, 1)) if fit_intercept else np.full((n, n_classes), 1.0 / n_classes)
+    grad = np.column_stack([_rmatvec(X, c * (P[:, k] - Y[:, k])) for k in range(n_classes)])
+    return float(np.max(np.abs(grad), initial=0.0)) / max(l1_ratio, 1e-3)
+
+
+def solve_multinomial_path(X, y, n_classes, penalty_at, alphas, sample_weight=None,
+                           fit_intercept=True, max_iter=100, tol=1e-4, warn=True):
+    """:func:`solve_multinomial` along ``alphas`` with warm starts.
+
+    Returns ``(coefs (K, p, n_alphas), intercepts (K, n_alphas), gaps, n_iters)``.
+    """
+    p = X.shape[1]
+    alphas = np.asarray(alphas, dtype=np.float64)
+    coefs = np.zeros((n_classes, p, alphas.size))
+    intercepts = np.zeros((n_classes, alphas.size))
+    gaps = np.zeros(alphas.size)
+    iters = np.zeros(alphas.size, dtype=np.int64)
+    W = b = None
+    for k, alpha in enumerate(alphas):
+        l1, l2 = penalty_at(alpha).lower(p)
+        result = solve_multinomial(X, y, n_classes, l1, l2, sample_weight, fit_intercept,
+                                   coef_init=W, intercept_init=b, max_iter=max_iter, tol=tol,
+                                   warn=warn)
+        W, b = result.coef, result.intercept
+        coefs[:, :, k], intercepts[:, k], gaps[k], iters[k] = W, b, result.gap, result.n_iter
+    return coefs, intercepts, gaps, iters

@@ -344,3 +344,42 @@ def _line_search(datafit, X, y, c, z, w, b, ws, w_ws, b_new, l1, l2, grad, prima
             return True, w, b + t * db, z_try, value
         t *= 0.5
     return False, w, b, z, primal
+
+
+def glm_alpha_max(X, y, datafit, sample_weight=None, fit_intercept=True, l1_ratio=1.0):
+    """Smallest alpha with every coefficient zero: ``max_j |X_j' c g(b0)| / l1_ratio``, ``g`` the
+    datafit's derivative at the intercept-only fit ``b0``."""
+    n = X.shape[0]
+    s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float) * (
+        n / np.sum(sample_weight))
+    c = s / n
+    b0 = fit_intercept_only(datafit, y, np.zeros(n), c)[0] if fit_intercept else 0.0
+    grad = _rmatvec(X, c * datafit.raw_gradient(y, np.full(n, b0)))
+    return float(np.max(np.abs(grad), initial=0.0)) / max(l1_ratio, 1e-3)
+
+
+def solve_glm_path(X, y, datafit, penalty_at, alphas, sample_weight=None, fit_intercept=True,
+                   max_iter=100, tol=1e-4, warn=True):
+    """:func:`solve_prox_newton` along ``alphas`` (largest first), each warm-started at the
+    previous solution; ``penalty_at(alpha)`` gives the penalty object.
+
+    Returns ``(coefs (p, n_alphas), intercepts, gaps, n_iters)``.
+    """
+    p = X.shape[1]
+    alphas = np.asarray(alphas, dtype=np.float64)
+    coefs = np.zeros((p, alphas.size))
+    intercepts = np.zeros(alphas.size)
+    gaps = np.zeros(alphas.size)
+    iters = np.zeros(alphas.size, dtype=np.int64)
+    if sp.issparse(X):
+        X = sp.csc_matrix(X)
+    w = b = None
+    for k, alpha in enumerate(alphas):
+        penalty = penalty_at(alpha)
+        l1, l2 = penalty.lower(p)
+        result = solve_prox_newton(X, y, datafit, l1, l2, sample_weight, fit_intercept,
+                                   penalty.positive, coef_init=w, intercept_init=b,
+                                   max_iter=max_iter, tol=tol, warn=warn)
+        w, b = result.coef, result.intercept
+        coefs[:, k], intercepts[k], gaps[k], iters[k] = w, b, result.gap, result.n_iter
+    return coefs, intercepts, gaps, iters
