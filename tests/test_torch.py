@@ -16,6 +16,7 @@ from shrinkage.linear_model import ElasticNet as EnetEstimator  # noqa: E402
 from shrinkage.linear_model import Lasso  # noqa: E402
 from shrinkage.penalties import L1, L2, ElasticNet, GroupLasso  # noqa: E402
 from shrinkage.torch import Proximal, penalty_loss, prox_, prune  # noqa: E402
+from shrinkage.torch._prox import Metric  # noqa: E402
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
@@ -59,6 +60,12 @@ def test_torch_prox_is_the_penalty_objects_prox(penalty):
         expected = [penalty.prox(w, t)[j] for j, t in enumerate(steps)]
         got = prox_(torch.tensor(w), penalty, torch.tensor(steps)).numpy()
         np.testing.assert_array_equal(got, expected)
+        # ... and as the optimizers pass it, t_j = scale / denom_j (rounding differs by an ulp)
+        denom = rng.uniform(0.5, 2.0, 20)
+        expected = [penalty.prox(w, t)[j] for j, t in enumerate(0.7 / denom)]
+        got = prox_(torch.tensor(w), penalty, Metric(0.7, torch.tensor(denom))).numpy()
+        np.testing.assert_allclose(got, expected, rtol=1e-14, atol=1e-15)
+        np.testing.assert_array_equal(got == 0, np.asarray(expected) == 0)
 
 
 @pytest.mark.parametrize("shape, dim", [((6, 9), 0), ((6, 9), 1), ((6, 9), -1), ((4, 3, 2, 2), 0),

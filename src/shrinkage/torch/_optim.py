@@ -26,7 +26,7 @@ import torch
 from torch.optim import Optimizer
 
 from ..penalties import L1, L2, ElasticNet, GroupLasso
-from ._prox import check_penalty, prox_
+from ._prox import Metric, check_penalty, prox_
 
 _PENALTIES = {"L1": L1, "L2": L2, "ElasticNet": ElasticNet, "GroupLasso": GroupLasso}
 
@@ -48,13 +48,13 @@ def _step_size(optimizer, group, param):
             return None
         k = _number(state["step"])
         v = state["max_exp_avg_sq"] if group.get("amsgrad") else state["exp_avg_sq"]
-        # the optimizers' own order of operations: sqrt(v) / sqrt(1 - beta2^k) + eps
-        denom = v.sqrt().div_(math.sqrt(1.0 - group["betas"][1] ** k)).add_(group["eps"])
-        return denom.reciprocal_().mul_(lr)
+        # lr / (sqrt(v) / sqrt(b) + eps) = lr sqrt(b) / (sqrt(v) + eps sqrt(b)),  b = 1 - beta2^k
+        root_b = math.sqrt(1.0 - group["betas"][1] ** k)
+        return Metric(lr * root_b, v.sqrt().add_(group["eps"] * root_b))
     if isinstance(optimizer, optim.Adamax):
         if "exp_inf" not in state:
             return None
-        return state["exp_inf"].reciprocal().mul_(lr)
+        return Metric(lr, state["exp_inf"])
     if isinstance(optimizer, optim.RAdam):
         if "step" not in state:
             return None
@@ -66,19 +66,19 @@ def _step_size(optimizer, group, param):
         if rho_k <= 5.0:
             return lr
         rect = math.sqrt((rho_k - 4) * (rho_k - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_k))
-        return state["exp_avg_sq"].sqrt().add_(group["eps"]).reciprocal_().mul_(lr * rect * math.sqrt(bias2))
+        return Metric(lr * rect * math.sqrt(bias2), state["exp_avg_sq"].sqrt().add_(group["eps"]))
     if isinstance(optimizer, optim.RMSprop):
         if "square_avg" not in state:
             return None
         v = state["square_avg"]
         if group.get("centered"):
             v = v.addcmul(state["grad_avg"], state["grad_avg"], value=-1)
-        return v.sqrt().add_(group["eps"]).reciprocal_().mul_(lr)
+        return Metric(lr, v.sqrt().add_(group["eps"]))
     if isinstance(optimizer, optim.Adagrad):
         if "sum" not in state or "step" not in state:
             return None
         clr = lr / (1.0 + (_number(state["step"]) - 1.0) * group["lr_decay"])
-        return state["sum"].sqrt().add_(group["eps"]).reciprocal_().mul_(clr)
+        return Metric(clr, state["sum"].sqrt().add_(group["eps"]))
     return lr
 
 

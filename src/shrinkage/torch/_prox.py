@@ -13,8 +13,9 @@ and checked against the penalty objects' own ``prox`` in ``tests/test_torch.py``
 ``l1 = alpha * l1_ratio * f`` and ``l2 = alpha * (1 - l1_ratio) * f`` come from ``Penalty.lower``,
 so the strengths are the penalty object's own numbers. A tensor step ``t_j`` is the prox in the
 diagonal metric ``diag(1 / t_j)`` (Adam's): for separable penalties it is the same formula
-coordinate by coordinate; for GroupLasso it has no closed form and is found by Newton's method
-on the secular equation (see :func:`_group_prox_metric_`).
+coordinate by coordinate (with ``t_j = s / d_j`` computed as ``S(w d, s l1) / (d + s l2)``);
+for GroupLasso it has no closed form and is found by Newton's method on the secular equation
+(see :func:`_group_prox_metric_`).
 """
 
 from numbers import Real
@@ -24,7 +25,7 @@ import torch
 
 from ..penalties import GroupLasso, Penalty
 
-_MAX_NEWTON = 60
+_MAX_NEWTON = 50
 
 
 def check_penalty(penalty, param=None):
@@ -61,6 +62,23 @@ def strengths(penalty, param):
             torch.as_tensor(l2, dtype=param.dtype, device=param.device))
 
 
+class Metric:
+    """Per-coordinate steps ``t_j = scale / denom_j`` (Adam: ``lr / (sqrt(v_hat_j) + eps)``).
+
+    Kept as the pair so that the separable prox needs no tensor of thresholds:
+    ``S(w, t l1) / (1 + t l2) = S(w denom, scale l1) / (denom + scale l2)``.
+    """
+
+    __slots__ = ("denom", "scale")
+
+    def __init__(self, scale, denom):
+        self.scale = float(scale)
+        self.denom = denom
+
+    def steps(self):
+        return self.denom.reciprocal().mul_(self.scale)
+
+
 @torch.no_grad()
 def prox_(param, penalty, step):
     """Replace ``param`` in place by the proximal point of ``penalty`` with step ``step``.
@@ -70,9 +88,9 @@ def prox_(param, penalty, step):
     param : torch.Tensor
         A floating-point tensor (CPU or CUDA); it is overwritten.
     penalty : L1, L2, ElasticNet or GroupLasso
-    step : float or torch.Tensor
+    step : float, torch.Tensor or Metric
         The step ``t`` of ``argmin_x ||x - w||^2 / (2 t) + penalty(x)``; a tensor of the shape of
-        ``param`` gives the prox in the diagonal metric ``diag(1 / t)``:
+        ``param`` (or a :class:`Metric`) gives the prox in the diagonal metric ``diag(1 / t)``:
         ``argmin_x sum_j (x_j - w_j)^2 / (2 t_j) + penalty(x)``.
 
     Returns
@@ -80,24 +98,37 @@ def prox_(param, penalty, step):
     param
     """
     if isinstance(penalty, GroupLasso):
-        return _group_prox_(param, penalty, step)
+        return _group_prox_(param, penalty, step.steps() if isinstance(step, Metric) else step)
     l1, l2 = strengths(penalty, param)
-    scalar = not isinstance(step, torch.Tensor) and not isinstance(l1, torch.Tensor)
-    if scalar and not penalty.positive:
-        if step * l1 > 0:
-            # softshrink is S(v, a) in one fused pass, written back into the parameter
-            torch._C._nn.softshrink(param, step * l1, out=param)
-    else:
-        threshold = step * l1
-        if penalty.positive:
-            param.sub_(threshold).clamp_min_(0.0)
-        elif isinstance(threshold, torch.Tensor):
-            param.sub_(torch.clamp(param, min=-threshold, max=threshold))
-        elif threshold > 0:
-            torch._C._nn.softshrink(param, threshold, out=param)
-    if isinstance(l2, torch.Tensor) or isinstance(step, torch.Tensor) or l2 > 0:
+    if isinstance(step, Metric):
+        return _separable_metric_(param, penalty.positive, step, l1, l2)
+    threshold = step * l1
+    if penalty.positive:
+        param.sub_(threshold).clamp_min_(0.0)
+    elif isinstance(threshold, torch.Tensor):
+        param.sub_(torch.clamp(param, min=-threshold, max=threshold))
+    elif threshold > 0:
+        # softshrink is S(v, a) in one fused pass, written back into the parameter
+        torch._C._nn.softshrink(param, threshold, out=param)
+    if isinstance(l2, torch.Tensor) or l2 > 0:
         param.div_(1.0 + step * l2)
     return param
+
+
+def _separable_metric_(param, positive, metric, l1, l2):
+    # S(w, (s / d) l1) / (1 + (s / d) l2) = S(w d, s l1) / (d + s l2): five passes, no threshold tensor
+    x = param * metric.denom
+    threshold = metric.scale * l1
+    if positive:
+        x.sub_(threshold).clamp_min_(0.0)
+    elif isinstance(threshold, torch.Tensor):
+        x.sub_(torch.clamp(x, min=-threshold, max=threshold))
+    elif threshold > 0:
+        torch._C._nn.softshrink(x, threshold, out=x)
+    denom = metric.denom
+    if isinstance(l2, torch.Tensor) or l2 > 0:
+        denom = denom + metric.scale * l2
+    return torch.div(x, denom, out=param)
 
 
 def _grouped(param, axis):
@@ -141,15 +172,18 @@ def _group_prox_metric_(v, strength, step):
     c = step * lam
     alive = torch.linalg.vector_norm(v / step, dim=1) > strength
     r = (torch.linalg.vector_norm(v, dim=1) - c.amax(dim=1)).clamp_min(0.0)
+    tol = 8 * torch.finfo(v.dtype).eps
     for _ in range(_MAX_NEWTON):
-        y = v / (r[:, None] + c)
-        norm2 = (y * y).sum(dim=1)
-        dpsi = -2.0 * (y * y / (r[:, None] + c)).sum(dim=1)       # d||y||^2 / dr
+        shifted = r[:, None] + c
+        y2 = (v / shifted).square_()
+        norm2 = y2.sum(dim=1)
+        dpsi = -2.0 * y2.div_(shifted).sum(dim=1)       # d||y||^2 / dr
         new = r - 2.0 * (norm2 * norm2.sqrt() - norm2) / dpsi
         new = torch.where(alive & (norm2 > 1.0), new, r)
-        change = (new - r).abs().max() if r.numel() else r.new_zeros(())
+        # the iterates increase to the root; stop when they no longer move (rounding level)
+        done = not bool(((new - r) > tol * new.abs()).any())
         r = new
-        if change <= 1e-15 * (1.0 + r.abs().max()):
+        if done:
             break
     scale = torch.where(alive[:, None], r[:, None] / (r[:, None] + c), torch.zeros_like(c))
     v.mul_(scale)

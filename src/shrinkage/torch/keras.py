@@ -22,14 +22,19 @@ except ImportError as err:  # pragma: no cover - exercised only without keras
     raise ImportError("shrinkage.torch.keras needs Keras 3: pip install keras") from err
 
 
-def _lr(optimizer):
-    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+def _torch_backend():
+    return keras.backend.backend() == "torch"
 
 
-def _as_torch(variable):
-    if keras.backend.backend() == "torch":
-        return variable.value, False
-    return torch.as_tensor(np.array(keras.ops.convert_to_numpy(variable))), True
+def _value(x):
+    """A Keras variable or tensor as a torch tensor (the storage itself with the torch backend)."""
+    if _torch_backend():
+        return x.value if isinstance(x, keras.Variable) else torch.as_tensor(x)
+    return torch.as_tensor(np.array(keras.ops.convert_to_numpy(x)))
+
+
+def _number(x):
+    return float(_value(x).item())
 
 
 class ProximalCallback(keras.callbacks.Callback):
@@ -62,15 +67,14 @@ class ProximalCallback(keras.callbacks.Callback):
                 raise TypeError(f"{penalty!r} needs a floating-point variable, got dtype {dtype}")
 
     def _step(self, optimizer, variable, like):
-        lr = _lr(optimizer)
+        lr = _number(optimizer.learning_rate)
         if isinstance(optimizer, (keras.optimizers.Adam, keras.optimizers.AdamW)):
-            k = float(keras.ops.convert_to_numpy(optimizer.iterations))
+            k = _number(optimizer.iterations)
             if k == 0:
                 return None
             index = optimizer._get_variable_index(variable)
             v = optimizer._velocity_hats[index] if optimizer.amsgrad else optimizer._velocities[index]
-            v = torch.as_tensor(np.array(keras.ops.convert_to_numpy(v)), dtype=like.dtype,
-                                device=like.device)
+            v = _value(v).to(dtype=like.dtype, device=like.device, copy=True)
             scale = lr * math.sqrt(1.0 - optimizer.beta_2**k)
             return v.sqrt_().add_(optimizer.epsilon).reciprocal_().mul_(scale)
         return lr
@@ -78,11 +82,11 @@ class ProximalCallback(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         optimizer = self.model.optimizer
         for variable in self.variables:
-            tensor, copied = _as_torch(variable)
+            tensor = _value(variable)
             check_penalty(self.penalty, tensor)
             step = self._step(optimizer, variable, tensor)
             if step is None:
                 continue
             prox_(tensor, self.penalty, step)
-            if copied:
+            if not _torch_backend():
                 variable.assign(tensor.numpy())

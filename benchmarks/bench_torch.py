@@ -1,0 +1,146 @@
+"""What the proximal step costs: shrinkage.torch.Proximal on a 10M-parameter MLP, batch 256.
+
+Usage::
+
+    python benchmarks/bench_torch.py                # CPU (and CUDA when available), 15 repeats
+    python benchmarks/bench_torch.py --repeats 5 --quick   # smoke test: a 1M-parameter MLP
+
+Model: ``Linear(1024, 2048) - ReLU - Linear(2048, 2048) - ReLU - Linear(2048, 2048) - ReLU -
+Linear(2048, 10)``, 10.5M parameters, float32, cross-entropy on random data (batch 256). The
+penalty acts on the four weight matrices (10.5M of the parameters); the biases are unpenalized.
+
+For each optimizer (SGD with momentum 0.9; Adam) and penalty (``L1``: soft-thresholding at
+``lr alpha`` resp. at ``lr alpha / (sqrt(v_hat) + eps)``; ``GroupLasso(dim=0)`` over output
+neurons: block soft-thresholding resp. Newton on the secular equation in Adam's metric) it
+times, interleaved in every repeat so that machine noise hits all alike:
+
+- ``step``: the wrapped optimizer's own ``step()``;
+- ``prox``: ``Proximal.apply_prox()`` alone (what the wrapper adds);
+- ``train``: forward + backward + ``step()`` (no prox);
+- ``loss term``: the peer, the same penalty as an autograd term (``penalty_loss``): forward +
+  backward + step with the term, minus ``train``.
+
+Medians over the repeats; the ratios ``prox / step`` and ``prox / train`` are the numbers that
+matter on a shared machine. Single-threaded on CPU (torch.set_num_threads(1), OMP etc. = 1).
+"""
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import itertools  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+
+import torch  # noqa: E402
+
+from shrinkage.penalties import L1, GroupLasso  # noqa: E402
+from shrinkage.torch import Proximal, penalty_loss  # noqa: E402
+
+
+def make_model(widths, device):
+    layers = []
+    for a, b in itertools.pairwise(widths):
+        layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+    return torch.nn.Sequential(*layers[:-1]).to(device)
+
+
+def sync(device):
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def timed(fn, device):
+    sync(device)
+    start = time.perf_counter()
+    fn()
+    sync(device)
+    return time.perf_counter() - start
+
+
+def bench(device, widths, batch, repeats, optimizer_name, penalty):
+    torch.manual_seed(0)
+    model = make_model(widths, device)
+    weights = [m.weight for m in model if isinstance(m, torch.nn.Linear)]
+    biases = [m.bias for m in model if isinstance(m, torch.nn.Linear)]
+    groups = [{"params": weights, "penalty": penalty}, {"params": biases}]
+    inner = (torch.optim.SGD(groups, lr=1e-3, momentum=0.9) if optimizer_name == "SGD"
+             else torch.optim.Adam(groups, lr=1e-4))
+    opt = Proximal(inner)
+    x = torch.randn(batch, widths[0], device=device)
+    y = torch.randint(0, widths[-1], (batch,), device=device)
+
+    def forward_backward(term=False):
+        inner.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        if term:
+            loss = loss + penalty_loss(weights, penalty)
+        loss.backward()
+
+    def train():
+        forward_backward()
+        inner.step()
+
+    def train_with_term():
+        forward_backward(term=True)
+        inner.step()
+
+    for _ in range(3):      # warm-up: optimizer state, allocator, Newton's path
+        forward_backward()
+        opt.step()
+    rows = {"step": [], "prox": [], "train": [], "train_term": []}
+    for _ in range(repeats):
+        forward_backward()
+        rows["step"].append(timed(inner.step, device))
+        rows["prox"].append(timed(opt.apply_prox, device))
+        rows["train"].append(timed(train, device))
+        rows["train_term"].append(timed(train_with_term, device))
+    med = {k: statistics.median(v) for k, v in rows.items()}
+    n_params = sum(p.numel() for p in model.parameters())
+    return {
+        "device": device, "optimizer": optimizer_name, "penalty": repr(penalty), "n_params": n_params,
+        "batch": batch, "repeats": repeats,
+        "median_s": med,
+        "prox_over_step": med["prox"] / med["step"],
+        "prox_over_train": med["prox"] / med["train"],
+        "loss_term_over_train": (med["train_term"] - med["train"]) / med["train"],
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--quick", action="store_true", help="a 1M-parameter model")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    widths = (256, 512, 512, 1024, 10) if args.quick else (1024, 2048, 2048, 2048, 10)
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    results = []
+    print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
+          f"{torch.get_num_threads()} thread(s); CUDA available: {torch.cuda.is_available()}")
+    print("| device | optimizer | penalty | step ms | prox ms | train ms | prox/step | prox/train "
+          "| loss term/train |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+    for device in devices:
+        for optimizer_name in ("SGD", "Adam"):
+            for penalty in (L1(1e-4), GroupLasso(1e-4, dim=0)):
+                r = bench(device, widths, 256, args.repeats, optimizer_name, penalty)
+                results.append(r)
+                m = r["median_s"]
+                print(f"| {device} | {optimizer_name} | {r['penalty']} | {1e3 * m['step']:.1f} | "
+                      f"{1e3 * m['prox']:.1f} | {1e3 * m['train']:.1f} | {r['prox_over_step']:.2f} | "
+                      f"{100 * r['prox_over_train']:.1f}% | {100 * r['loss_term_over_train']:.1f}% |",
+                      flush=True)
+    print(f"parameters: {results[0]['n_params']:,}, batch 256, medians of {args.repeats} repeats")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(results, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Keras 3 (torch backend): the conventions row for Keras's L2 and the ProximalCallback."""
+
+import math
+import os
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+os.environ.setdefault("KERAS_BACKEND", "torch")
+keras = pytest.importorskip("keras")
+if keras.backend.backend() != "torch":  # pragma: no cover
+    pytest.skip("Keras was already loaded with another backend", allow_module_level=True)
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:keras")
+
+from shrinkage.linear_model import Lasso  # noqa: E402
+from shrinkage.penalties import L1  # noqa: E402
+from shrinkage.torch import penalty_loss  # noqa: E402
+from shrinkage.torch.keras import ProximalCallback  # noqa: E402
+
+
+def _kernel(model):
+    return model.layers[0].kernel.value.detach().double().numpy().ravel()
+
+
+def _data(n=40, p=6, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    y = X[:, :2] @ np.array([1.5, -1.0]) + 0.3 * rng.standard_normal(n)
+    return X, y
+
+
+def _linear(p, w0, regularizer=None):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((p,)), keras.layers.Dense(1, use_bias=False,
+                                                                     kernel_regularizer=regularizer)])
+    model.layers[0].kernel.assign(w0.reshape(p, 1))
+    return model
+
+
+def test_row_keras_l2_adds_l2_sum_w2():
+    X, y = _data()
+    n, p = X.shape
+    w0 = np.random.default_rng(1).standard_normal(p)
+    lr, l2 = 0.1, 0.05
+    reg = keras.regularizers.L2(l2)
+    assert float(reg(keras.ops.convert_to_tensor(w0))) == pytest.approx(l2 * np.sum(w0**2), rel=1e-6)
+    # = shrinkage's L2(alpha = 2 l2) as a loss term (alpha * sum w^2 / 2)
+    import torch
+
+    from shrinkage.penalties import L2
+
+    assert float(penalty_loss(torch.tensor(w0), L2(2 * l2))) == pytest.approx(l2 * np.sum(w0**2), rel=1e-14)
+    model = _linear(p, w0, reg)
+    model.compile(optimizer=keras.optimizers.SGD(lr), loss="mse")
+    model.fit(X.astype("float32"), y.astype("float32"), batch_size=n, epochs=1, shuffle=False, verbose=0)
+    # one step by hand: gradient of mean((Xw - y)^2) + l2 ||w||^2
+    hand = w0 - lr * (2 * X.T @ (X @ w0 - y) / n + 2 * l2 * w0)
+    np.testing.assert_allclose(_kernel(model), hand, rtol=1e-5, atol=1e-6)
+
+
+def test_callback_with_sgd_reaches_the_lasso_with_exact_zeros():
+    X, y = _data()
+    n, p = X.shape
+    alpha = 0.4
+    # Keras's "mse" is twice (1/2n)||y - Xw||^2: mse + alpha ||w||_1 is minimised by Lasso(alpha / 2)
+    ref = Lasso(alpha=alpha / 2, fit_intercept=False, tol=1e-12).fit(X, y).coef_
+    assert 0 < np.sum(ref == 0) < p
+    lr = 1.0 / (2 * np.linalg.eigvalsh(X.T @ X / n)[-1])
+    model = _linear(p, np.zeros(p))
+    model.compile(optimizer=keras.optimizers.SGD(lr), loss="mse")
+    cb = ProximalCallback(L1(alpha), [model.layers[0].kernel])
+    model.fit(X.astype("float32"), y.astype("float32"), batch_size=n, epochs=150, shuffle=False, verbose=0,
+              callbacks=[cb])
+    w = _kernel(model)
+    np.testing.assert_array_equal(w == 0, ref == 0)
+    np.testing.assert_allclose(w, ref, atol=1e-5 * np.abs(ref).max())
+
+
+def test_callback_with_adam_thresholds_in_keras_adams_metric():
+    X, y = _data()
+    n, p = X.shape
+    w0 = np.random.default_rng(2).standard_normal(p) * 0.01
+    lr, alpha, eps, b1, b2 = 0.01, 3.0, 1e-7, 0.9, 0.999
+    model = _linear(p, w0)
+    model.compile(optimizer=keras.optimizers.Adam(lr, epsilon=eps), loss="mse")
+    model.fit(X.astype("float32"), y.astype("float32"), batch_size=n, epochs=2, shuffle=False, verbose=0,
+              callbacks=[ProximalCallback(L1(alpha), [model.layers[0].kernel])])
+    # two steps by hand of Keras's Adam (eps added to sqrt(v), then the bias corrections), each
+    # followed by soft-thresholding at alpha times that step
+    w, m, v = w0.copy(), np.zeros(p), np.zeros(p)
+    for k in (1, 2):
+        g = 2 * X.T @ (X @ w - y) / n
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+        scale = lr * math.sqrt(1 - b2**k) / (1 - b1**k)
+        w = w - scale * m / (np.sqrt(v) + eps)
+        t = lr * math.sqrt(1 - b2**k) / (np.sqrt(v) + eps) * alpha
+        w = np.sign(w) * np.maximum(np.abs(w) - t, 0)
+    got = _kernel(model)
+    np.testing.assert_array_equal(got == 0, w == 0)
+    assert np.any(got == 0)
+    np.testing.assert_allclose(got, w, rtol=1e-4, atol=1e-6)
+
+
+def test_callback_bad_input():
+    with pytest.raises(TypeError, match="shrinkage penalty"):
+        ProximalCallback(0.1, [])
+    with pytest.raises(ValueError, match="at least one"):
+        ProximalCallback(L1(0.1), [])
+    with pytest.raises(TypeError, match="keras Variables"):
+        ProximalCallback(L1(0.1), [np.ones(3)])
