@@ -68,7 +68,12 @@ def test_bayesian_ridge_mean_is_the_map_under_its_gaussian_prior():
     BayesianLasso(prior=Laplace(1.0), noise=1.0, n_draws=20, burn_in=5, random_state=0),
 ], ids=repr)
 def test_check_estimator(estimator):
-    check_estimator(estimator)
+    # an MCMC fit with repeated rows is the same posterior, not the same draws (the sampler's
+    # arrays differ in size and rounding): tested in distribution by test_frequency_weights_*
+    expected = {} if isinstance(estimator, BayesianRidge) else {
+        f"check_sample_weight_equivalence_on_{kind}_data": "equal in distribution, not draw by draw"
+        for kind in ("dense", "sparse")}
+    check_estimator(estimator, expected_failed_checks=expected)
 
 
 # ------------------------------------------------------------------ the Gibbs sampler is exact
@@ -248,3 +253,78 @@ def test_plot_posterior_shows_both_views():
     labels = [t.get_text() for t in left.get_legend().get_texts()]
     assert "MAP (lasso)" in labels and "posterior mean" in labels
     assert len(right.patches) > 0
+
+
+# ------------------------------------------------------------------ frequency weights
+
+def _moments_agree(a, b):
+    """Largest standardised differences between two fits' posterior means and posterior standard
+    deviations: ``|m_a - m_b| / sqrt(se_a^2 + se_b^2)`` with each Monte Carlo standard error from
+    that fit's own effective sample size (for the sd: the ESS of the squared deviations, by the
+    delta method ``se(sd) = se(var) / (2 sd)``)."""
+    def summary(fit):
+        draws = fit.coef_samples_
+        sq = (draws - draws.mean(axis=(0, 1))) ** 2
+        var, sd = sq.mean(axis=(0, 1)), np.sqrt(sq.mean(axis=(0, 1)))
+        se_mean = sd / np.sqrt(fit.ess_)
+        se_sd = sq.std(axis=(0, 1)) / np.sqrt(effective_sample_size(sq)) / (2 * sd)
+        return fit.coef_, se_mean, np.sqrt(var), se_sd
+
+    ma, sea, sda, se_sda = summary(a)
+    mb, seb, sdb, se_sdb = summary(b)
+    z_mean = np.abs(ma - mb) / np.hypot(sea, seb)
+    z_sd = np.abs(sda - sdb) / np.hypot(se_sda, se_sdb)
+    return z_mean.max(), z_sd.max()
+
+
+@pytest.mark.parametrize("n, p", [(40, 4), (12, 20)], ids=["cholesky", "bhattacharya p>n"])
+def test_frequency_weights_are_repeated_rows(n, p):
+    """A weight-s row is the row s times (weight 0: dropped): the same posterior, checked in
+    distribution against the fit on the repeated data (for p > n the weighted fit runs the
+    O(n^2 p) draw and the repeated one, with more rows than columns, the Cholesky draw)."""
+    X, y, _ = _problem(n, p, seed=4)
+    sw = np.random.default_rng(5).integers(0, 4, n)
+    sw[:2] = [0, 3]
+    X_rep, y_rep = np.repeat(X, sw, axis=0), np.repeat(y, sw)
+    # lambda sampled (Gamma hyperprior) when n > p; fixed when p > n, where y can be fitted
+    # exactly and the hyperprior lets sigma and lambda drift to 0 together
+    kw = dict(n_draws=1500, burn_in=200, random_state=0)
+    kw.update({} if n > p else dict(lam=1.0, lam_method="fixed"))
+    weighted = BayesianLasso(**kw).fit(X, y, sample_weight=sw)
+    repeated = BayesianLasso(**{**kw, "random_state": 1}).fit(X_rep, y_rep)  # independent draws
+    z_mean, z_sd = _moments_agree(weighted, repeated)
+    assert z_mean < 4 and z_sd < 4, (z_mean, z_sd)
+    # sigma^2 and lambda come from the same posterior too (N = sum of the weights)
+    pairs = [(weighted.sigma2_samples_, repeated.sigma2_samples_)]
+    if n > p:
+        pairs.append((weighted.lambda_samples_, repeated.lambda_samples_))
+    for draws_w, draws_r in pairs:
+        se = np.sqrt(draws_w.var() / effective_sample_size(draws_w[..., None])[0]
+                     + draws_r.var() / effective_sample_size(draws_r[..., None])[0])
+        assert abs(draws_w.mean() - draws_r.mean()) < 4 * se
+    assert abs(weighted.intercept_ - repeated.intercept_) < 0.1 * np.std(y)
+    # the check has power: ignoring the weights moves the posterior far outside that band
+    unweighted = BayesianLasso(**kw).fit(X, y)
+    assert _moments_agree(unweighted, repeated)[0] > 8
+
+
+def test_frequency_weights_map_mode_mapping():
+    """With sigma fixed the mode of the weighted posterior is Lasso(alpha_ = sigma^2 / (N b)) on
+    the repeated rows, N = sum of the weights: the same alpha_, prior_ and mode as the repeated
+    fit."""
+    X, y = load_diabetes(return_X_y=True)
+    X, y = X[:80], y[:80]
+    sw = np.random.default_rng(1).integers(0, 4, len(y))
+    X_rep, y_rep = np.repeat(X, sw, axis=0), np.repeat(y, sw)
+    noise, prior = 55.0, Laplace(20.0)
+    kw = dict(prior=prior, noise=noise, n_draws=50, burn_in=10, random_state=0)
+    weighted = BayesianLasso(**kw).fit(X, y, sample_weight=sw)
+    repeated = BayesianLasso(**kw).fit(X_rep, y_rep)
+    assert weighted.alpha_ == pytest.approx(noise**2 / (sw.sum() * 20.0), rel=1e-12)
+    assert weighted.alpha_ == pytest.approx(repeated.alpha_, rel=1e-12)
+    assert weighted.prior_.scale == pytest.approx(repeated.prior_.scale, rel=1e-12)
+    lasso = sh.Lasso(alpha=repeated.alpha_, tol=1e-12, max_iter=100_000).fit(X_rep, y_rep)
+    mode = weighted.mode_estimator().fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(mode.coef_, lasso.coef_, atol=1e-6 * np.abs(lasso.coef_).max())
+    assert mode.intercept_ == pytest.approx(lasso.intercept_, rel=1e-8)
+    assert np.sum(lasso.coef_ == 0) >= 1 and np.all(weighted.coef_ != 0)

@@ -12,16 +12,20 @@ Integrating the tau_j^2 out gives ``beta_j | sigma ~ Laplace(scale = sigma / lam
 of :class:`shrinkage.priors.Laplace`, so the posterior mode at fixed sigma is
 ``Lasso(alpha = sigma^2 / (n b)) = Lasso(alpha = sigma lambda / n)``.
 
-Gibbs sweep (all chains at once, vectorised over chains and coefficients):
+Gibbs sweep (numba, :mod:`shrinkage.bayes._gibbs`, chain after chain):
 
 1. ``beta | . ~ N(A^-1 X'y, sigma^2 A^-1)``, ``A = X'X + D_tau^-1``: one Cholesky ``A = L L'``,
    ``beta = L'^-1 (L^-1 X'y + sigma z)`` (X'X precomputed). When p > n, Bhattacharya, Chakraborty
    & Mallick (2016): ``u ~ N(0, sigma^2 D)``, ``v = X u / sigma + delta``, solve
    ``(X D X' + I_n) w = y / sigma - v``, ``beta = u + sigma D X' w``: O(n^2 p) per draw.
 2. ``sigma^2 | . ~ InvGamma((n' + p) / 2, ||y - X beta||^2 / 2 + beta' D^-1 beta / 2)``,
-   n' = n - 1 with an intercept.
+   n' = N - 1 with an intercept, N - 0 without.
 3. ``1 / tau_j^2 | . ~ InvGaussian(mean sqrt(lambda^2 sigma^2 / beta_j^2), shape lambda^2)``.
 4. ``lambda^2 | . ~ Gamma(p + r, rate sum_j tau_j^2 / 2 + delta)`` (only under the hyperprior).
+
+Frequency weights ``s_i`` raise each row's likelihood to the power ``s_i``: X and y are centred
+with weighted means and rows scaled by ``sqrt(s_i)``, and N = sum_i s_i; a row of weight 2 is the
+row twice.
 
 Monte Carlo EM (``lam_method="em"``, empirical Bayes, Park & Casella sec. 3.1):
 ``lambda_(k) = sqrt(2p / sum_j E[tau_j^2])`` with the expectation under ``lambda_(k-1)``, estimated
@@ -40,8 +44,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..linear_model._base import check_numeric_columns, validate_fit_input
 from ..priors import Laplace
 from ._diagnostics import effective_sample_size, split_rhat
-
-_TINY = 1e-150  # |beta_j| floor: an exact zero would give an infinite inverse-Gaussian mean
+from ._gibbs import gibbs_bcm, gibbs_gram
 
 
 class BayesianLasso(RegressorMixin, BaseEstimator):
@@ -50,7 +53,8 @@ class BayesianLasso(RegressorMixin, BaseEstimator):
     The prior is :class:`shrinkage.priors.Laplace` with scale ``sigma / lambda`` on each
     coefficient given sigma (a scale mixture of Gaussians, see the module docstring). The posterior
     mean and median are not sparse; the posterior *mode* at fixed sigma is the lasso at
-    ``alpha = sigma lambda / n`` (``MAPRegressor(prior_, noise=noise_)``).
+    ``alpha = sigma lambda / N`` (``MAPRegressor(prior_, noise=noise_)``), N = sum of the sample
+    weights (the number of rows without them).
 
     Park & Casella standardise X (columns centred, unit Euclidean norm as in Efron et al.'s LARS
     paper, i.e. scikit-learn's default diabetes scaling) and centre y; lambda is on the scale of the
@@ -107,7 +111,8 @@ class BayesianLasso(RegressorMixin, BaseEstimator):
     prior_ : Laplace
         ``Laplace(scale=noise_ / lambda_)``: the coefficient prior at those values.
     alpha_ : float
-        ``noise_^2 / (n b) = noise_ lambda_ / n``: the lasso strength of the posterior mode.
+        ``noise_^2 / (N b) = noise_ lambda_ / N``: the lasso strength of the posterior mode
+        (N = sum of the sample weights).
     rhat_, ess_ : ndarray of shape (n_features,)
         Split R-hat and effective sample size of each coefficient.
     rhat_sigma2_, ess_sigma2_ : float
@@ -161,7 +166,7 @@ class BayesianLasso(RegressorMixin, BaseEstimator):
             raise ValueError('lam_method="fixed" needs lam (or prior=Laplace(b) and noise)')
         return self.lam, self.lam_method
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Run the chains.
 
         Parameters
@@ -169,6 +174,11 @@ class BayesianLasso(RegressorMixin, BaseEstimator):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Densified if sparse.
         y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative frequency weights: the likelihood is ``prod_i N(y_i | x_i'beta,
+            sigma^2)^s_i``, so a row of weight 2 is that row twice and ``N = sum_i s_i`` is the
+            number of observations (in the sigma^2 update and in ``alpha_``). Weighted means
+            centre X and y; rows of weight 0 are dropped.
 
         Returns
         -------
@@ -176,32 +186,40 @@ class BayesianLasso(RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         lam0, mode = self._check_lambda()
-        X, y, _ = validate_fit_input(self, X, y, None, multi_output=False)
+        X, y, sw = validate_fit_input(self, X, y, sample_weight, multi_output=False)
         X = np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float64)
         n, p = X.shape
+        n_obs = float(n) if sw is None else float(sw.sum())
         if self.fit_intercept:
-            x_mean, y_mean = X.mean(axis=0), float(y.mean())
+            x_mean = X.mean(axis=0) if sw is None else np.average(X, axis=0, weights=sw)
+            y_mean = float(y.mean() if sw is None else np.average(y, weights=sw))
         else:
             x_mean, y_mean = np.zeros(p), 0.0
-        data = _Data(X - x_mean, y - y_mean, n - int(self.fit_intercept))
+        Xc, yc = X - x_mean, y - y_mean
+        if sw is not None:
+            # frequency weights: the data enter only through X'SX, X'Sy, y'Sy and N = sum s
+            keep = sw > 0
+            root = np.sqrt(sw[keep])
+            Xc, yc = Xc[keep] * root[:, None], yc[keep] * root
+        data = _Data(np.ascontiguousarray(Xc), np.ascontiguousarray(yc),
+                     n_obs - int(self.fit_intercept))
         if lam0 is None:
             lam0 = _park_casella_start(data)
         rng = np.random.default_rng(_seed(self.random_state))
         state = _initial_state(data, self.n_chains, lam0, self.noise, rng)
-        fixed_sigma2 = None if self.noise is None else float(self.noise) ** 2
+        sample_sigma = self.noise is None
 
         if mode == "em":
             path = []
             lam = lam0
             for _ in range(self.em_iter):
                 state.lam2[:] = lam**2
-                expected = np.zeros(p)
-                for _ in range(self.em_sweeps):
-                    _sweep(state, data, rng, fixed_sigma2, sample_lambda=False)
-                    # Rao-Blackwell: E[tau^2 | beta, sigma, lambda] = |beta| / (lambda sigma) + 1/lambda^2
-                    sigma = np.sqrt(state.sigma2)[:, None]
-                    expected += np.mean(np.abs(state.beta) / (lam * sigma) + 1.0 / lam**2, axis=0)
-                expected /= self.em_sweeps
+                beta, sigma2, _ = _run_chains(state, data, rng, self.em_sweeps,
+                                              sample_sigma=sample_sigma)
+                # Rao-Blackwell: E[tau^2 | beta, sigma, lambda] = |beta| / (lambda sigma) + 1/lambda^2,
+                # averaged over the sweeps and chains
+                sigma = np.sqrt(sigma2)[..., None]
+                expected = np.mean(np.abs(beta) / (lam * sigma) + 1.0 / lam**2, axis=(0, 1))
                 lam = float(np.sqrt(2.0 * p / expected.sum()))
                 path.append(lam)
             self.lambda_path_ = np.array(path)
@@ -209,15 +227,9 @@ class BayesianLasso(RegressorMixin, BaseEstimator):
             state.lam2[:] = lam_em**2
 
         sample_lambda = mode == "gamma"
-        for _ in range(self.burn_in):
-            _sweep(state, data, rng, fixed_sigma2, sample_lambda, self.r, self.delta)
-        coefs = np.empty((self.n_chains, self.n_draws, p))
-        sigma2 = np.empty((self.n_chains, self.n_draws))
-        lams = np.empty((self.n_chains, self.n_draws))
-        for k in range(self.n_draws):
-            for _ in range(self.thin):
-                _sweep(state, data, rng, fixed_sigma2, sample_lambda, self.r, self.delta)
-            coefs[:, k], sigma2[:, k], lams[:, k] = state.beta, state.sigma2, np.sqrt(state.lam2)
+        coefs, sigma2, lam2 = _run_chains(state, data, rng, self.n_draws, self.burn_in, self.thin,
+                                          sample_sigma, sample_lambda, self.r, self.delta)
+        lams = np.sqrt(lam2)
 
         self.coef_samples_ = coefs
         self.sigma2_samples_ = sigma2
@@ -233,7 +245,7 @@ class BayesianLasso(RegressorMixin, BaseEstimator):
         self.noise_ = float(self.noise) if self.noise is not None else float(
             np.median(np.sqrt(sigma2)))
         self.prior_ = Laplace(scale=self.noise_ / self.lambda_)
-        self.alpha_ = self.noise_**2 / (n * self.prior_.scale)
+        self.alpha_ = self.noise_**2 / (n_obs * self.prior_.scale)
         self.rhat_ = split_rhat(coefs)
         self.ess_ = effective_sample_size(coefs)
         if self.noise is None:
@@ -294,13 +306,15 @@ def _seed(random_state):
 
 
 class _Data:
-    """The centred problem and what each sweep reuses: X'y, X'X when n >= p, ||y||^2."""
+    """The centred problem and what each sweep reuses: X'y, X'X when n >= p (else X' contiguous
+    for the p > n draw), ||y||^2."""
 
     def __init__(self, X, y, n_dof):
         self.X, self.y, self.n_dof = X, y, n_dof
         self.Xty = X.T @ y
         self.yy = float(y @ y)
         self.gram = X.T @ X if X.shape[0] >= X.shape[1] else None
+        self.XT = np.ascontiguousarray(X.T) if self.gram is None else None
 
 
 class _State:
@@ -309,11 +323,14 @@ class _State:
 
 
 def _park_casella_start(data):
-    """``p sqrt(s^2) / sum |beta_LS|`` (Park & Casella sec. 3.1) when n > p, else 1."""
+    """``p sqrt(s^2) / sum |beta_LS|`` (Park & Casella sec. 3.1) when least squares is defined
+    (full column rank, residual degrees of freedom left), else 1."""
     n, p = data.X.shape
-    if n <= p + 1:
+    if n <= p + 1 or data.n_dof <= p:
         return 1.0
-    beta, *_ = np.linalg.lstsq(data.X, data.y, rcond=None)
+    beta, _, rank, _ = np.linalg.lstsq(data.X, data.y, rcond=None)
+    if rank < p:  # e.g. repeated rows: s^2 = 0 would start lambda at 0 and tau^2 at infinity
+        return 1.0
     resid = data.y - data.X @ beta
     s2 = resid @ resid / max(data.n_dof - p, 1)
     total = np.abs(beta).sum()
@@ -329,61 +346,49 @@ def _initial_state(data, n_chains, lam, noise, rng):
     return _State(np.zeros((n_chains, p)), sigma2, 1.0 / tau2, np.full(n_chains, lam**2))
 
 
-def _sweep(state, data, rng, fixed_sigma2, sample_lambda, r=1.0, delta=1.0):
-    """One Gibbs sweep of every chain (updates ``state`` in place)."""
-    n_chains = state.beta.shape[0]
-    p = data.X.shape[1]
-    sigma = np.sqrt(state.sigma2)
-    # 1. beta | sigma^2, tau^2 ~ N(A^-1 X'y, sigma^2 A^-1), A = X'X + D^-1
-    if data.gram is not None:
-        A = np.broadcast_to(data.gram, (n_chains, p, p)).copy()
-        diag = np.arange(p)
-        A[:, diag, diag] += state.inv_tau2
-        L = np.linalg.cholesky(A)
-        rhs = np.linalg.solve(L, np.broadcast_to(data.Xty, (n_chains, p))[..., None])[..., 0]
-        rhs += sigma[:, None] * rng.standard_normal((n_chains, p))
-        # beta = L'^-1 (L^-1 X'y + sigma z): mean A^-1 X'y, covariance sigma^2 A^-1
-        beta = np.linalg.solve(np.swapaxes(L, 1, 2), rhs[..., None])[..., 0]
-    else:
-        beta = _bhattacharya(data, sigma, 1.0 / state.inv_tau2, rng)
-    state.beta = beta
-    # 2. sigma^2 | beta, tau^2 ~ InvGamma((n' + p)/2, ||y - X beta||^2/2 + beta'D^-1 beta/2)
-    if fixed_sigma2 is None:
-        if data.gram is not None:  # ||y - X beta||^2 = y'y - 2 beta'X'y + beta'X'X beta
-            rss = data.yy - 2.0 * beta @ data.Xty + np.einsum("ci,ij,cj->c", beta, data.gram, beta)
+_BLOCK = 256  # sweeps per kernel call: bounds the memory of the pre-drawn random numbers
+
+
+def _run_chains(state, data, rng, n_keep, burn_in=0, thin=1, sample_sigma=True,
+                sample_lambda=False, r=1.0, delta=1.0):
+    """Continue every chain for ``burn_in + n_keep thin`` Gibbs sweeps (numba, :mod:`._gibbs`)
+    and return the kept ``beta (n_chains, n_keep, p)``, ``sigma^2`` and ``lambda^2`` draws.
+
+    The random numbers are drawn here, block by block, from the one seeded generator: per chain
+    and sweep p + p standard normals (beta, inverse Gaussian; plus n for the p > n draw), p
+    uniforms and two unit-rate gammas of the fixed shapes (n' + p) / 2 and p + r."""
+    n_chains, p = state.beta.shape
+    n = data.X.shape[0]
+    total = burn_in + n_keep * thin
+    keep_beta = np.empty((n_chains, n_keep, p))
+    keep_sigma2 = np.empty((n_chains, n_keep))
+    keep_lam2 = np.empty((n_chains, n_keep))
+    done = 0
+    while done < total:
+        size = min(_BLOCK, total - done)
+        z_beta = rng.standard_normal((n_chains, size, p))
+        z_v = rng.standard_normal((n_chains, size, n)) if data.gram is None else None
+        z_ig = rng.standard_normal((n_chains, size, p))
+        u_ig = rng.random((n_chains, size, p))
+        g_sigma = rng.standard_gamma(0.5 * (data.n_dof + p), (n_chains, size))
+        g_lam = rng.standard_gamma(p + r, (n_chains, size))
+        out_beta = np.empty((n_chains, size, p))
+        out_sigma2 = np.empty((n_chains, size))
+        out_lam2 = np.empty((n_chains, size))
+        states = (state.beta, state.sigma2, state.inv_tau2, state.lam2, sample_sigma,
+                  sample_lambda, float(delta))
+        draws = (z_ig, u_ig, g_sigma, g_lam, out_beta, out_sigma2, out_lam2)
+        if data.gram is not None:
+            gibbs_gram(data.gram, data.Xty, data.yy, float(data.n_dof), *states, z_beta, *draws)
         else:
-            resid = data.y[None, :] - beta @ data.X.T
-            rss = np.einsum("ci,ci->c", resid, resid)
-        rss = np.maximum(rss, 0.0)
-        scale = 0.5 * (rss + np.einsum("ci,ci->c", beta * beta, state.inv_tau2))
-        # floored: an exact fit (y in the span of X) drives sigma^2 towards 0
-        state.sigma2 = np.maximum(scale / rng.gamma(0.5 * (data.n_dof + p), size=n_chains),
-                                  _TINY)
-    # 3. 1/tau_j^2 | beta, sigma^2, lambda ~ InvGaussian(sqrt(lambda^2 sigma^2 / beta_j^2), lambda^2)
-    lam2 = state.lam2[:, None]
-    mean = np.sqrt(lam2 * state.sigma2[:, None]) / np.maximum(np.abs(beta), _TINY)
-    mean = np.clip(mean, _TINY, 1.0 / _TINY)  # keep the draws finite and positive
-    state.inv_tau2 = rng.wald(mean, np.broadcast_to(lam2, mean.shape))
-    # 4. lambda^2 | tau^2 ~ Gamma(p + r, rate sum_j tau_j^2 / 2 + delta)
-    if sample_lambda:
-        rate = 0.5 * np.sum(1.0 / state.inv_tau2, axis=1) + delta
-        state.lam2 = np.maximum(rng.gamma(p + r, 1.0 / rate), _TINY)
-
-
-def _bhattacharya(data, sigma, tau2, rng):
-    """Draw N(A^-1 X'y, sigma^2 A^-1), A = X'X + D^-1, in O(n^2 p) (Bhattacharya et al. 2016).
-
-    With Phi = X / sigma, alpha = y / sigma and Dt = sigma^2 D the target is
-    N(S Phi' alpha, S), S = (Phi'Phi + Dt^-1)^-1: u ~ N(0, Dt), v = Phi u + delta,
-    (Phi Dt Phi' + I) w = alpha - v, draw = u + Dt Phi' w.
-    """
-    X, y = data.X, data.y
-    n_chains, p = tau2.shape
-    n = X.shape[0]
-    s = sigma[:, None]
-    u = s * np.sqrt(tau2) * rng.standard_normal((n_chains, p))
-    v = (u @ X.T) / s + rng.standard_normal((n_chains, n))
-    M = (X[None, :, :] * tau2[:, None, :]) @ X.T  # X D X', one per chain
-    M[:, np.arange(n), np.arange(n)] += 1.0
-    w = np.linalg.solve(M, (y[None, :] / s - v)[..., None])[..., 0]
-    return u + s * tau2 * (w @ X)
+            gibbs_bcm(data.X, data.XT, data.y, float(data.n_dof), *states, z_beta, z_v, *draws)
+        # sweep t (0-based, counted from the start) is kept when t >= burn_in and
+        # (t - burn_in + 1) is a multiple of thin
+        t = np.arange(done, done + size) - burn_in
+        kept = np.flatnonzero((t >= 0) & ((t + 1) % thin == 0))
+        index = (t[kept] + 1) // thin - 1
+        keep_beta[:, index] = out_beta[:, kept]
+        keep_sigma2[:, index] = out_sigma2[:, kept]
+        keep_lam2[:, index] = out_lam2[:, kept]
+        done += size
+    return keep_beta, keep_sigma2, keep_lam2
