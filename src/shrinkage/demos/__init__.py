@@ -14,7 +14,7 @@ Every demo module has the same four names:
 from importlib import import_module
 from pathlib import Path
 
-DEMOS = ("overfit", "priors", "geometry", "updates", "distance")
+DEMOS = ("overfit", "priors", "geometry", "updates", "distance", "nn-sparsity")
 
 __all__ = ["DEMOS", "get", "run"]
 
@@ -23,7 +23,7 @@ def get(name):
     """The module of demo ``name`` (one of :data:`DEMOS`)."""
     if name not in DEMOS:
         raise ValueError(f"unknown demo {name!r}; choose from {', '.join(DEMOS)}")
-    return import_module(f".{name}", __name__)
+    return import_module(f".{name.replace('-', '_')}", __name__)
 
 
 def run(name, out=None, dpi=110):
