@@ -10,10 +10,10 @@ from sklearn.linear_model import LogisticRegression as SkLogistic
 from sklearn.linear_model import LogisticRegressionCV as SkLogisticCV
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from test_logistic import make_problem, sk_objective
 
 import shrinkage as sh
 from shrinkage.linear_model import one_standard_error_alpha
+from test_logistic import make_problem, sk_objective
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])

@@ -255,6 +255,17 @@ class Huber(Datafit):
         r = np.asarray(y, dtype=np.float64) - np.asarray(z, dtype=np.float64)
         return np.where(np.abs(r) <= self.delta, 1.0, 0.0)
 
+    def model_curvature(self, y, z):
+        """Curvature of the quadratic majorizer at the residual: ``min(1, delta / |r|)``.
+
+        Huber's IRLS weights: the quadratic with this curvature and the datafit's gradient lies
+        above the loss and touches it at ``r`` (in the tails its working response is ``y``), where
+        the generalised Hessian (0 in the tails) gives no model.
+        """
+        r = np.abs(np.asarray(y, dtype=np.float64) - np.asarray(z, dtype=np.float64))
+        with np.errstate(divide="ignore"):
+            return np.minimum(1.0, self.delta / r)
+
     def log_likelihood(self, y, z, sample_weight=None):
         """``-sum_i s_i l_i``: the log-likelihood up to the normalising constant."""
         s = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
