@@ -60,3 +60,21 @@ def test_gram_without_centred_copy_on_tall_dense():
     G, _, _ = design.gram
     assert G.shape == (5, 5)
     assert "X" not in design.__dict__
+
+
+@pytest.mark.parametrize("layout", ["dense", "sparse", "gram"])
+def test_gram_block_grows_and_matches(layout):
+    """Design.gram_block: the support's Gram block, kept and extended column by column."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((120, 40)) + 0.5
+    if layout == "sparse":
+        X = sp.random(120, 40, density=0.4, format="csc", random_state=2)
+    sw = rng.uniform(0.5, 2.0, 120)
+    design = make_design(X, rng.standard_normal(120), sw, True)
+    if layout == "gram":
+        _ = design.gram
+    Xc, _ = explicit_centred(X, np.zeros(120), sw, True)
+    for features in ([3, 7], [7, 3, 11, 0], [39, 3], np.arange(40)):
+        features = np.asarray(features)
+        np.testing.assert_allclose(design.gram_block(features), Xc[:, features].T @ Xc[:, features],
+                                   rtol=1e-10, atol=1e-10)

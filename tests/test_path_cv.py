@@ -139,3 +139,53 @@ def test_lasso_ic_matches_its_definition_and_sklearn(criterion):
     ref = sk.LassoLarsIC(criterion=criterion).fit(X, y)
     # LARS chooses among its own breakpoints: the selected supports agree
     assert set(np.flatnonzero(ours.coef_)) == set(np.flatnonzero(ref.coef_))
+
+
+def test_second_order_start_is_the_next_solution_on_an_unchanged_face():
+    """Between two kinks the lasso path is linear: from the solution at one alpha, the Newton
+    point on its face is the solution at the next alpha (to rounding), so the solver only
+    certifies it."""
+    from shrinkage.penalties import L1
+    from shrinkage.solvers import make_design, solve_enet
+    from shrinkage.solvers.path import second_order_start
+
+    X, y = make_problem(100, 12, seed=8)
+    design = make_design(X, y, None, True)
+    path = sh.lasso_path(X, y, alphas=60, eps=1e-2, tol=1e-14, max_iter=100_000)
+    support = path.coefs != 0
+    same_face = [k for k in range(1, 60)
+                 if np.array_equal(support[:, k], support[:, k - 1])
+                 and np.array_equal(np.sign(path.coefs[:, k]), np.sign(path.coefs[:, k - 1]))
+                 and support[:, k].any()]
+    assert len(same_face) > 10
+    for k in same_face:
+        l1, l2 = L1(path.alphas[k]).lower(12)
+        start = second_order_start(design, path.coefs[:, k - 1], l1, l2, False)
+        np.testing.assert_allclose(start, path.coefs[:, k], rtol=1e-9, atol=1e-12)
+        assert solve_enet(design, l1, l2, coef_init=start, tol=1e-12).n_iter == 0
+    # leaving the face: a new feature would enter; the point is still no worse than the start
+    k = next(k for k in range(1, 60) if support[:, k].sum() > support[:, k - 1].sum() > 0)
+    l1, l2 = L1(path.alphas[k]).lower(12)
+    start = second_order_start(design, path.coefs[:, k - 1], l1, l2, False)
+    assert start is None or np.all(start[~support[:, k - 1]] == 0)
+
+
+def test_path_with_and_without_second_order_agree():
+    from shrinkage.penalties import ElasticNet as ENetPenalty
+    from shrinkage.solvers import make_design
+    from shrinkage.solvers.cd import enet_gap
+    from shrinkage.solvers.path import solve_path
+
+    X, y = make_problem(30, 200, seed=9)  # p >> n: the regime the warm start is for
+    design = make_design(X, y, None, True)
+    alphas = np.geomspace(1.0, 1e-3, 40) * sh.lasso_path(X, y, alphas=1).alphas[0]
+    runs = [solve_path(design, lambda a: ENetPenalty(a, 0.9), alphas, max_iter=10**6,
+                       tol=1e-13, second_order=flag) for flag in (True, False)]
+    # both certified to 1e-13 of the null objective: their objectives agree to that
+    null = design.null_objective()
+    for k, alpha in enumerate(alphas):
+        l1, l2 = ENetPenalty(alpha, 0.9).lower(200)
+        primal = [enet_gap(design, run.coefs[:, k], l1, l2) for run in runs]
+        assert max(gap for _, gap in primal) <= 1e-13 * null
+        assert abs(primal[0][0] - primal[1][0]) <= 2e-13 * null
+    assert runs[0].n_iters.sum() < runs[1].n_iters.sum()

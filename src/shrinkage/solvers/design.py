@@ -134,6 +134,52 @@ class Design:
             G, b = self._uncentred_gram()
         return np.asfortranarray(G), b, float(self.y @ self.y)
 
+    @cached_property
+    def xty(self):
+        """``Xc' yc`` (1-d y), float64, kept for the path's second-order warm starts."""
+        if "gram" in self.__dict__:
+            return self.gram[1]
+        return np.asarray(self.rmatvec(self.y), dtype=np.float64).ravel()
+
+    def gram_block(self, features):
+        """``Xc_A' Xc_A`` for the columns ``A = features``, float64.
+
+        From the Gram matrix when it is cached; otherwise from a block kept on the design for
+        the columns asked for so far, extended by the new ones only (O(n |A| k) for k new
+        columns), so a path that grows its support one feature at a time pays O(n) per entry.
+        """
+        if "gram" in self.__dict__:
+            return self.gram[0][np.ix_(features, features)]
+        cache = self.__dict__.get("_gram_block")
+        if cache is None or cache[0].size + features.size > GRAM_BLOCK_MAX_COLUMNS:
+            cache = (np.empty(0, dtype=np.intp), np.full(self.n_features, -1, dtype=np.intp),
+                     np.empty((0, 0)))
+        index, position, block = cache
+        new = features[position[features] < 0]
+        if new.size:
+            index = np.concatenate([index, new])
+            position = position.copy()
+            position[new] = np.arange(index.size - new.size, index.size)
+            cross = self._cross_products(new, index)  # (new, all)
+            grown = np.empty((index.size, index.size))
+            k = index.size - new.size
+            grown[:k, :k] = block
+            grown[k:, :] = cross
+            grown[:k, k:] = cross[:, :k].T
+            block = grown
+            self.__dict__["_gram_block"] = (index, position, block)
+        at = position[features]
+        return block[np.ix_(at, at)]
+
+    def _cross_products(self, rows, cols):
+        """``Xc_rows' Xc_cols`` in float64."""
+        if self.is_sparse:
+            product = (self.X[:, rows].T @ self.X[:, cols]).toarray()
+            return product - self.n_samples * np.outer(self.x_offset[rows], self.x_offset[cols])
+        X = self.X
+        return np.asarray(X[:, rows], dtype=np.float64).T @ np.asarray(X[:, cols],
+                                                                      dtype=np.float64)
+
     def _uncentred_gram(self):
         """``Xc' Xc`` and ``Xc' yc`` without the centred n x p copy.
 
@@ -178,6 +224,8 @@ class Design:
         return 0.5 * float(np.sum(self.y**2, axis=0).max()) / self.n_samples
 
 
+# Most columns kept in the Gram block of Design.gram_block (beyond it the block starts afresh).
+GRAM_BLOCK_MAX_COLUMNS = 4000
 # Elements per row block when the Gram matrix is formed without the centred copy (8 MB in float64).
 GRAM_BLOCK_ELEMENTS = 1 << 20
 
