@@ -157,6 +157,18 @@ def test_proximal_sgd_with_l1_is_the_lasso(device):
     _assert_same(w, ref, 1e-6)
 
 
+@pytest.mark.parametrize("nesterov, dampening", [(False, 0.0), (True, 0.0), (False, 0.3)])
+def test_proximal_sgd_with_momentum_minimises_the_stated_objective(nesterov, dampening):
+    # the prox step follows the momentum's effective step: the limit is Lasso(alpha), not
+    # Lasso((1 - momentum) alpha)
+    X, y = _problem()
+    ref = Lasso(alpha=0.15, fit_intercept=False, tol=1e-14).fit(X, y.ravel()).coef_
+    step = 0.2 * _lipschitz_step(X)
+    w = _train(X, y, L1(0.15), lambda g: torch.optim.SGD(g, lr=step, momentum=0.8, nesterov=nesterov,
+                                                         dampening=dampening), 400)[0]
+    _assert_same(w, ref, 1e-6)
+
+
 def test_proximal_sgd_with_elastic_net_is_the_elastic_net():
     X, y = _problem(seed=3)
     ref = EnetEstimator(alpha=0.3, l1_ratio=0.4, fit_intercept=False, tol=1e-14).fit(X, y.ravel()).coef_
@@ -184,7 +196,7 @@ def _adam_schedule(opt):
 
 @pytest.mark.parametrize("penalty, optimizer", [
     (L1(0.15), torch.optim.Adam), (ElasticNet(0.3, l1_ratio=0.4), torch.optim.Adam),
-    (L1(0.15), torch.optim.AdamW), (L1(0.15), torch.optim.RMSprop),
+    (L1(0.15), torch.optim.AdamW), (L1(0.15), torch.optim.RMSprop), (L1(0.15), torch.optim.NAdam),
 ])
 def test_proximal_adam_reaches_the_same_limit(penalty, optimizer):
     X, y = _problem(seed=0 if isinstance(penalty, L1) else 3)
@@ -193,6 +205,59 @@ def test_proximal_adam_reaches_the_same_limit(penalty, optimizer):
     w = _train(X, y, penalty, lambda g: optimizer(g, lr=0.1, weight_decay=0.0), 500,
                schedule=_adam_schedule)[0]
     _assert_same(w, ref, 1e-4)
+
+
+@pytest.mark.parametrize("make_opt", [
+    lambda g: torch.optim.SGD(g, lr=0.3), lambda g: torch.optim.Adam(g, lr=0.1),
+    lambda g: torch.optim.Adam(g, lr=0.1, amsgrad=True),
+    lambda g: torch.optim.AdamW(g, lr=0.1, weight_decay=0),
+    lambda g: torch.optim.Adamax(g, lr=0.1), lambda g: torch.optim.RAdam(g, lr=0.1),
+    lambda g: torch.optim.RMSprop(g, lr=0.05), lambda g: torch.optim.Adagrad(g, lr=0.5),
+], ids=["SGD", "Adam", "Adam-amsgrad", "AdamW", "Adamax", "RAdam", "RMSprop", "Adagrad"])
+@pytest.mark.parametrize("penalty", [ElasticNet(0.3, l1_ratio=0.4), GroupLasso(0.2, dim=0)], ids=repr)
+def test_the_solution_is_a_fixed_point_of_each_optimizers_proximal_step(make_opt, penalty):
+    # w = prox_T(w - T grad) holds at the minimiser only when the prox uses the metric T of the
+    # optimizer's own step: three steps from the solution must stay there (to rounding)
+    X, y = _problem(seed=3)
+    Y = np.c_[y.ravel(), 0.05 * X[:, 4] + 0.1 * X[:, 5]]
+    if isinstance(penalty, GroupLasso):     # one group per output row: the weak second output dies
+        ref = _solve_group_rows(X, Y, penalty)
+    else:
+        ref = np.vstack([EnetEstimator(alpha=penalty.alpha, l1_ratio=penalty.l1_ratio, fit_intercept=False,
+                                       tol=1e-15).fit(X, col).coef_ for col in Y.T])
+    assert np.any(ref == 0) and np.any(ref != 0)
+    layer = torch.nn.Linear(X.shape[1], 2, bias=False).double()
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor(ref))
+    opt = Proximal(make_opt([{"params": [layer.weight], "penalty": penalty}]))
+    Xt, Yt = torch.tensor(X), torch.tensor(Y)
+    for _ in range(3):
+        opt.zero_grad()
+        (0.5 * ((Yt - layer(Xt)) ** 2).sum() / X.shape[0]).backward()
+        opt.step()
+    w = layer.weight.detach().numpy()
+    np.testing.assert_array_equal(w == 0, ref == 0)
+    assert np.abs(w - ref).max() < 1e-9 * np.abs(ref).max()
+
+
+def _solve_group_rows(X, Y, penalty):
+    """Group lasso over output rows by proximal gradient to machine precision (the penalty's prox)."""
+    key = (penalty.alpha, X.tobytes(), Y.tobytes())
+    if key not in _GROUP_SOLUTIONS:
+        n = X.shape[0]
+        step = _lipschitz_step(X)
+        W = np.zeros((Y.shape[1], X.shape[1]))
+        for _ in range(5000):
+            new = penalty.prox(W - step * ((X @ W.T - Y).T @ X) / n, step)
+            done = np.abs(new - W).max() <= 1e-16 * np.abs(new).max()
+            W = new
+            if done:
+                break
+        _GROUP_SOLUTIONS[key] = W
+    return _GROUP_SOLUTIONS[key]
+
+
+_GROUP_SOLUTIONS = {}
 
 
 def test_proximal_adam_with_group_lasso_is_multitask_lasso():

@@ -45,6 +45,10 @@ def penalty_loss(params, penalty):
                 term = param.new_tensor(float("inf"))
             else:
                 l1, l2 = strengths(penalty, param)
-                term = (l1 * param.abs()).sum() + 0.5 * (l2 * param * param).sum()
+                term = param.new_zeros(())
+                if isinstance(l1, torch.Tensor) or l1 > 0:
+                    term = term + (l1 * param.abs()).sum()
+                if isinstance(l2, torch.Tensor) or l2 > 0:
+                    term = term + 0.5 * (l2 * param.square()).sum()
         total = term if total is None else total + term
     return total

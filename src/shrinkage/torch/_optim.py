@@ -9,15 +9,20 @@ optimality condition for any positive ``T``), which is why the limits equal the 
 ============================  ===============================================================
 optimizer                     per-coordinate step ``t_j`` used by the prox
 ============================  ===============================================================
-SGD (any momentum), others    ``lr``
+SGD                           ``lr``; with momentum ``mu``, dampening ``d``: ``lr (1 - d) / (1 - mu)``
+                              (Nesterov: ``lr (1 + mu (1 - d) / (1 - mu))``)
+other optimizers              ``lr``
 Adam, AdamW, NAdam            ``lr / (sqrt(v_j / (1 - beta2^k)) + eps)`` (``max_exp_avg_sq`` with amsgrad)
 Adamax                        ``lr / u_j`` (its exponentially weighted infinity norm)
 RAdam                         ``lr rect sqrt(1 - beta2^k) / (sqrt(v_j) + eps)`` once rectified, else ``lr``
-RMSprop                       ``lr / (sqrt(v_j [- g_avg_j^2]) + eps)``
+RMSprop                       ``lr / ((1 - mu) (sqrt(v_j [- g_avg_j^2]) + eps))``
 Adagrad                       ``lr / (1 + (k - 1) lr_decay) / (sqrt(G_j) + eps)``
 ============================  ===============================================================
 
-``lr`` is read from the group at every step, so learning-rate schedulers act on the prox too.
+The step is the one the optimizer takes along the gradient once its averages have settled
+(momentum buffers at ``g / (1 - mu)``, Adam's bias-corrected ``m_hat`` at ``g``), so that the
+minimiser of ``loss + penalty`` is a fixed point of the whole iteration. ``lr`` is read from the
+group at every step, so learning-rate schedulers act on the prox too.
 """
 
 import math
@@ -54,7 +59,7 @@ def _step_size(optimizer, group, param):
     if isinstance(optimizer, optim.Adamax):
         if "exp_inf" not in state:
             return None
-        return Metric(lr, state["exp_inf"])
+        return Metric(lr, state["exp_inf"], owned=False)
     if isinstance(optimizer, optim.RAdam):
         if "step" not in state:
             return None
@@ -73,12 +78,20 @@ def _step_size(optimizer, group, param):
         v = state["square_avg"]
         if group.get("centered"):
             v = v.addcmul(state["grad_avg"], state["grad_avg"], value=-1)
-        return Metric(lr, v.sqrt().add_(group["eps"]))
+        # with momentum mu the buffer settles at g / ((1 - mu) avg): that is the step taken
+        return Metric(lr / (1.0 - group.get("momentum", 0.0)), v.sqrt().add_(group["eps"]))
     if isinstance(optimizer, optim.Adagrad):
         if "sum" not in state or "step" not in state:
             return None
         clr = lr / (1.0 + (_number(state["step"]) - 1.0) * group["lr_decay"])
         return Metric(clr, state["sum"].sqrt().add_(group["eps"]))
+    if isinstance(optimizer, optim.SGD) and group.get("momentum", 0.0):
+        # heavy ball: the buffer settles at (1 - d) g / (1 - mu), so the step taken along g is
+        # lr (1 - d) / (1 - mu) (Nesterov: lr (1 + mu (1 - d) / (1 - mu))); thresholding at
+        # lr alpha instead would make loss + (1 - mu) alpha P the objective
+        mu, damp = group["momentum"], group.get("dampening", 0.0)
+        ratio = (1.0 - damp) / (1.0 - mu)
+        return lr * (1.0 + mu * ratio if group.get("nesterov") else ratio)
     return lr
 
 
