@@ -276,6 +276,17 @@ class _BaseGradientBoosting(BaseEstimator):
         margin = np.repeat(self.base_margin_[None, :], X.shape[0], axis=0)
         return self._flat.add_margin(X, margin)
 
+    def _staged_margin(self, X):
+        """Margins after each round, shape (n_rounds + 1, n_samples, K) (row 0: base)."""
+        check_is_fitted(self)
+        X = self._check_X(X, reset=False)
+        K = self.base_margin_.size
+        leaves = self._flat.apply(X)  # global node indices (n, T)
+        contrib = self._flat.value[leaves]  # (n, T)
+        rounds = contrib.reshape(X.shape[0], -1, K)  # round-major: trees m K .. m K + K - 1
+        staged = np.cumsum(rounds, axis=1).transpose(1, 0, 2) + self.base_margin_
+        return np.concatenate([np.broadcast_to(self.base_margin_, (1, X.shape[0], K)), staged])
+
     def apply(self, X):
         """The leaf each row reaches in each tree: node indices (within the tree), shape
         (n_samples, n_trees)."""
@@ -423,6 +434,11 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGradientBoosting):
 
     def predict(self, X):
         return self._raw_predict(X)[:, 0]
+
+    def staged_predict(self, X):
+        """Predictions after each boosting round (a generator, as scikit-learn's)."""
+        for margin in self._staged_margin(X)[1:]:
+            yield margin[:, 0]
 
 
 class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
