@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ..dask import is_dask_collection
 from ..solvers import make_design, solve_enet, solve_ridge
 from ..solvers.cd import enet_gap
 
@@ -101,6 +102,9 @@ class PenalizedLinearModel(RegressorMixin, BaseEstimator):
         -------
         self
         """
+        if is_dask_collection(X):  # two passes over the row blocks: see shrinkage.dask
+            from ..dask import fit as fit_dask
+            return fit_dask(self, X, y, sample_weight)
         self._validate_params()
         X, y, sample_weight = validate_fit_input(self, X, y, sample_weight)
         n_observations = X.shape[0] if sample_weight is None else float(sample_weight.sum())
@@ -165,6 +169,9 @@ class PenalizedLinearModel(RegressorMixin, BaseEstimator):
         ndarray of shape (n_samples,) or (n_samples, n_targets)
         """
         check_is_fitted(self)
+        if is_dask_collection(X):
+            from ..dask import predict as predict_dask
+            return predict_dask(self, X)
         check_numeric_columns(X)
         X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"],
                           dtype=[np.float64, np.float32], reset=False)

@@ -9,6 +9,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..dask import is_dask_collection
 from ..penalties import ElasticNet as ElasticNetPenalty
 from ..solvers import make_design
 from ..solvers.path import alpha_max, solve_path
@@ -79,6 +80,9 @@ class _CVBase(RegressorMixin, BaseEstimator):
 
     def fit(self, X, y, sample_weight=None):
         """Fit the path on each fold, choose alpha (and l1_ratio), refit on all the data."""
+        if is_dask_collection(X):  # folds of whole blocks: see shrinkage.dask
+            from ..dask import fit as fit_dask
+            return fit_dask(self, X, y, sample_weight)
         self._validate_params()
         X, y, sample_weight = validate_fit_input(self, X, y, sample_weight, multi_output=False)
         X = X.tocsr() if hasattr(X, "tocsr") else X  # row slicing for the folds

@@ -6,6 +6,7 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 
+from ..dask import is_dask_collection
 from ..penalties import ElasticNet as ElasticNetPenalty
 from ..solvers import make_design
 from ..solvers.path import alpha_max, solve_path
@@ -102,6 +103,12 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
     -------
     RegularizationPath
     """
+    if is_dask_collection(X):  # two passes for the whole grid: see shrinkage.dask
+        from ..dask import enet_path as enet_path_dask
+        return enet_path_dask(X, y, l1_ratio=l1_ratio, eps=eps, alphas=alphas,
+                              fit_intercept=fit_intercept, sample_weight=sample_weight,
+                              penalty_factor=penalty_factor, positive=positive,
+                              precompute=precompute, max_iter=max_iter, tol=tol)
     if not 0 < l1_ratio <= 1:
         raise ValueError(f"l1_ratio must be in (0, 1] for a path, got {l1_ratio!r}")
     template = ElasticNet(l1_ratio=l1_ratio, fit_intercept=fit_intercept,

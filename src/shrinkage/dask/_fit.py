@@ -1,0 +1,234 @@
+"""The dask routes of the least-squares estimators: two passes over the data.
+
+Pass 1 reduces the blocks to centred Gram statistics; the estimator's ordinary solver
+(``solve_enet(..., precompute=True)``, ``solve_path``, or the ridge normal equations) runs on the
+client on a :class:`~shrinkage.solvers.gram_design.GramDesign`; pass 2 computes the exact
+residuals of every solution, whose sums give the certified duality gap reported in ``dual_gap_``
+(for a path: every alpha in the same pass).
+"""
+
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from ..penalties import ElasticNet as ElasticNetPenalty
+from ..solvers import solve_enet
+from ..solvers.gram_design import GramDesign, certified_gap, squared_error_sums, tree_merge
+from ..solvers.path import solve_path
+from ._blocks import Blocks, require_dask, residual_pass, stats_pass
+
+
+def _certify(design, blocks, coefs, intercepts, l1s, l2s, positive, client):
+    """Pass 2: ``(primals, gaps)`` of the columns of ``coefs`` from their exact residuals."""
+    residuals = residual_pass(blocks, coefs, intercepts, design.x_offset, design.y_offset,
+                              client)
+    out = [certified_gap(design, residuals, k, coefs[:, k], l1s[k], l2s[k], positive)
+           for k in range(coefs.shape[1])]
+    return np.array([o[0] for o in out]), np.array([o[1] for o in out])
+
+
+def _warn_gap(gap, tol, design):
+    tol_abs = tol * design.null_objective()
+    if gap > tol_abs:
+        warnings.warn(f"certified duality gap {gap:.3e} > tolerance {tol_abs:.3e} (tol={tol:g}): "
+                      "increase max_iter or loosen tol", ConvergenceWarning, stacklevel=4)
+
+
+def _set_input_attributes(estimator, blocks):
+    estimator.n_features_in_ = blocks.n_features
+    if blocks.columns is not None and blocks.string_columns:
+        estimator.feature_names_in_ = np.asarray(blocks.columns, dtype=object)
+    elif hasattr(estimator, "feature_names_in_"):
+        del estimator.feature_names_in_
+
+
+def fit_estimator(estimator, X, y, sample_weight=None, client=None):
+    """Route an estimator's ``fit`` on dask input."""
+    from ..linear_model._cv import _CVBase
+
+    if isinstance(estimator, _CVBase):
+        return fit_cv(estimator, X, y, sample_weight, client)
+    return fit_linear(estimator, X, y, sample_weight, client)
+
+
+def fit_linear(estimator, X, y, sample_weight=None, client=None):
+    """``PenalizedLinearModel.fit`` on dask input (one target)."""
+    estimator._validate_params()
+    blocks = Blocks(X, y, sample_weight)
+    (stats,) = stats_pass(blocks, estimator.fit_intercept, client=client)
+    if stats.weight <= 0:
+        raise ValueError("sample_weight must have a positive sum")
+    p = blocks.n_features
+    n_obs = stats.count if sample_weight is None else stats.weight
+    penalty = estimator._make_penalty(n_obs, p)
+    l1, l2 = penalty.lower(p)
+    design = GramDesign(stats, estimator.fit_intercept)
+    if penalty.l1_ratio == 0 and not penalty.positive:
+        w, n_iter = design.solve_ridge(l2), 1
+    else:
+        init = estimator._warm_start_coef(p, 1)
+        result = solve_enet(design, l1, l2, penalty.positive,
+                            coef_init=None if init is None else init[0],
+                            max_iter=estimator.max_iter, tol=estimator.tol, precompute=True)
+        w, n_iter = result.coef, result.n_iter
+    b = float(design.intercept(w)) if estimator.fit_intercept else 0.0
+    _, gaps = _certify(design, blocks, w[:, None], [b], [l1], [l2], penalty.positive, client)
+    _warn_gap(gaps[0], estimator.tol, design)
+    _set_input_attributes(estimator, blocks)
+    estimator.coef_ = w.astype(np.float32) if blocks.dtype == np.float32 else w
+    estimator.intercept_ = b
+    estimator.dual_gap_ = float(gaps[0])
+    estimator.n_iter_ = n_iter
+    estimator.penalty_ = penalty
+    estimator.n_passes_ = 2
+    return estimator
+
+
+def _check_path_penalty(l1, l2):
+    if np.any((l1 == 0) & (l2 == 0)):
+        raise NotImplementedError("unpenalized features (penalty_factor 0) are not supported on "
+                                  "dask paths yet; fit them with Lasso/ElasticNet")
+
+
+def enet_path_dask(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
+                   sample_weight=None, penalty_factor=None, positive=False, precompute="auto",
+                   max_iter=1000, tol=1e-4, client=None):
+    """:func:`shrinkage.enet_path` on dask input: two passes for the whole grid.
+
+    The returned :class:`~shrinkage.linear_model._path.RegularizationPath` has the certified gap
+    of every alpha in ``dual_gaps`` and the pass count in an extra attribute ``n_passes``.
+    """
+    from ..linear_model._coordinate_descent import ElasticNet
+    from ..linear_model._path import RegularizationPath, resolve_alphas
+
+    if not 0 < l1_ratio <= 1:
+        raise ValueError(f"l1_ratio must be in (0, 1] for a path, got {l1_ratio!r}")
+    ElasticNet(l1_ratio=l1_ratio, fit_intercept=fit_intercept, penalty_factor=penalty_factor,
+               positive=positive, max_iter=max_iter, tol=tol)._validate_params()
+    blocks = Blocks(X, y, sample_weight)
+    (stats,) = stats_pass(blocks, fit_intercept, client=client)
+    design = GramDesign(stats, fit_intercept)
+
+    def penalty_at(alpha):
+        return ElasticNetPenalty(alpha, l1_ratio, penalty_factor, positive)
+
+    _check_path_penalty(*penalty_at(1.0).lower(blocks.n_features))
+    alphas = resolve_alphas(alphas, lambda: design.alpha_max(penalty_at(1.0)), eps)
+    result = solve_path(design, penalty_at, alphas, max_iter=max_iter, tol=tol, precompute=True)
+    intercepts = (np.array([design.intercept(result.coefs[:, k]) for k in range(alphas.size)])
+                  if fit_intercept else np.zeros(alphas.size))
+    lowered = [penalty_at(a).lower(blocks.n_features) for a in alphas]
+    _, gaps = _certify(design, blocks, result.coefs, intercepts, [lo[0] for lo in lowered],
+                       [lo[1] for lo in lowered], positive, client)
+    path = RegularizationPath(alphas, result.coefs, intercepts, gaps, result.n_iters,
+                              float(l1_ratio))
+    object.__setattr__(path, "n_passes", 2)  # frozen dataclass: an extra, documented attribute
+    return path
+
+
+def lasso_path_dask(X, y, **kwargs):
+    if "l1_ratio" in kwargs:
+        raise TypeError("lasso_path has l1_ratio = 1; use enet_path for another value")
+    return enet_path_dask(X, y, l1_ratio=1.0, **kwargs)
+
+
+def fit_cv(estimator, X, y, sample_weight=None, client=None):
+    """``LassoCV`` / ``ElasticNetCV`` on dask input, with folds made of whole blocks.
+
+    ``cv`` must be an int K: the blocks are split into K contiguous groups (as an unshuffled
+    KFold splits rows). Pass 1 returns one :class:`GramStats` per fold; each training set's
+    statistics are the other folds' merged on the client (Chan's update, no subtraction, so no
+    cancellation), each held-out error comes from the fold's own statistics, and the refit uses
+    all folds merged: no pass beyond the certificate's.
+    """
+    from ..linear_model._cv import one_standard_error_alpha
+    from ..linear_model._path import resolve_alphas
+
+    estimator._validate_params()
+    K = estimator.cv
+    if isinstance(K, bool) or not isinstance(K, int | np.integer) or K < 2:
+        raise ValueError("on dask input cv must be an int >= 2: the folds are groups of whole "
+                         f"blocks; got {K!r}")
+    blocks = Blocks(X, y, sample_weight)
+    if len(blocks.x) < K:
+        raise ValueError(f"cv={K} folds need at least {K} row blocks, X has {len(blocks.x)}: "
+                         "rechunk / repartition it")
+    groups = np.array_split(np.arange(len(blocks.x)), K)
+    fold_stats = stats_pass(blocks, estimator.fit_intercept, groups=groups, client=client)
+    total = tree_merge(fold_stats)
+    design = GramDesign(total, estimator.fit_intercept)
+    p = blocks.n_features
+    ratios = estimator._l1_ratios()
+    grids, mses = [], []
+    for ratio in ratios:
+        if not 0 < ratio <= 1:
+            raise ValueError(f"l1_ratio values must be in (0, 1], got {ratio!r}")
+
+        def penalty_at(alpha, ratio=ratio):
+            return ElasticNetPenalty(alpha, ratio, estimator.penalty_factor, estimator.positive)
+
+        _check_path_penalty(*penalty_at(1.0).lower(p))
+        grid = resolve_alphas(estimator.alphas, lambda pa=penalty_at: design.alpha_max(pa(1.0)),
+                              estimator.eps)
+        errors = []
+        for k in range(K):
+            train = GramDesign(tree_merge([fold_stats[j] for j in range(K) if j != k]),
+                               estimator.fit_intercept)
+            path = solve_path(train, penalty_at, grid, max_iter=estimator.max_iter,
+                              tol=estimator.tol, precompute=True)
+            intercepts = (train.intercept(path.coefs.T) if estimator.fit_intercept
+                          else np.zeros(grid.size))
+            errors.append(squared_error_sums(fold_stats[k], path.coefs, intercepts)
+                          / fold_stats[k].weight)
+        grids.append(grid)
+        mses.append(np.array(errors).T)  # (n_alphas, n_folds)
+    choices = [one_standard_error_alpha(g, m) for g, m in zip(grids, mses, strict=True)]
+    best = int(np.argmin([c[2].min() for c in choices]))
+    alpha_min, alpha_1se, _, cvsd = choices[best]
+    estimator.l1_ratio_ = ratios[best]
+    estimator.alpha_min_, estimator.alpha_1se_ = alpha_min, alpha_1se
+    estimator.alpha_ = alpha_min if estimator.refit == "min" else alpha_1se
+    estimator.mse_std_ = cvsd
+    estimator.alphas_ = grids[0] if len(ratios) == 1 else np.array(grids)
+    estimator.mse_path_ = mses[0] if len(ratios) == 1 else np.array(mses)
+    penalty = ElasticNetPenalty(estimator.alpha_, estimator.l1_ratio_, estimator.penalty_factor,
+                                estimator.positive)
+    l1, l2 = penalty.lower(p)
+    result = solve_enet(design, l1, l2, penalty.positive, max_iter=estimator.max_iter,
+                        tol=estimator.tol, precompute=True)
+    w = result.coef
+    b = float(design.intercept(w)) if estimator.fit_intercept else 0.0
+    _, gaps = _certify(design, blocks, w[:, None], [b], [l1], [l2], penalty.positive, client)
+    _warn_gap(gaps[0], estimator.tol, design)
+    _set_input_attributes(estimator, blocks)
+    estimator.coef_ = w.astype(np.float32) if blocks.dtype == np.float32 else w
+    estimator.intercept_ = b
+    estimator.dual_gap_ = float(gaps[0])
+    estimator.n_iter_ = result.n_iter
+    estimator.penalty_ = penalty
+    estimator.n_passes_ = 2
+    return estimator
+
+
+def predict_dask(estimator, X):
+    """``X w + b`` as a dask array (one block per row block of X)."""
+    require_dask()
+    coef = np.asarray(estimator.coef_, dtype=np.float64)
+    intercept = estimator.intercept_
+    n_features = coef.shape[-1]
+    if hasattr(X, "columns"):
+        if len(X.columns) != n_features:
+            raise ValueError(f"X has {len(X.columns)} features, the model {n_features}")
+        X = X.to_dask_array()
+    elif X.ndim != 2 or X.shape[1] != n_features:
+        raise ValueError(f"X has shape {X.shape}, the model expects {n_features} features")
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})
+
+    def block_predict(block):
+        return np.asarray(block, dtype=np.float64) @ coef.T + intercept
+
+    if coef.ndim == 1:
+        return X.map_blocks(block_predict, drop_axis=1, dtype=np.float64)
+    return X.map_blocks(block_predict, chunks=(X.chunks[0], (coef.shape[0],)), dtype=np.float64)
