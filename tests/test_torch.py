@@ -505,6 +505,20 @@ def test_prune_removes_dead_units_with_identical_outputs():
         torch.testing.assert_close(v, before[k], rtol=0, atol=0)
 
 
+def test_prune_without_biases_and_with_prelu():
+    torch.manual_seed(1)
+    net = torch.nn.Sequential(torch.nn.Linear(5, 6, bias=False), torch.nn.PReLU(), torch.nn.Linear(6, 4),
+                              torch.nn.Sigmoid(), torch.nn.Linear(4, 2, bias=False)).double().eval()
+    with torch.no_grad():
+        net[0].weight[[0, 3]] = 0          # dead, no bias: constant PReLU(0) = 0
+        net[2].weight[1] = 0               # dead with a bias: sigmoid(b) folded into a new bias
+    result = prune(net)
+    assert result.kept_units == [[1, 2, 4, 5], [0, 2, 3]]
+    assert result.model[4].bias is not None and result.model[0].bias is None
+    x = torch.randn(32, 5, dtype=torch.float64)
+    torch.testing.assert_close(result.model(x), net(x), rtol=1e-12, atol=1e-12)
+
+
 def test_prune_after_proximal_group_lasso_training():
     rng = np.random.default_rng(7)
     X = torch.tensor(rng.standard_normal((100, 6)), dtype=torch.float32)
