@@ -132,8 +132,10 @@ class Proximal(Optimizer):
         ], lr=0.1))
 
     After the wrapped optimizer's ``step()`` each penalised parameter ``w`` becomes
-    ``argmin_x sum_j (x_j - w_j)^2 / (2 t_j) + alpha P(x)``, with ``t`` the step that optimizer just
-    took (``lr`` for SGD, ``lr / (sqrt(v_hat) + eps)`` for Adam; table in the module docstring).
+    ``argmin_x sum_j (x_j - w_j)^2 / (2 t_j) + alpha P(x)``, with ``t`` the step that optimizer takes
+    along the gradient (``lr`` for plain SGD, ``lr / (1 - momentum)`` with momentum,
+    ``lr / (sqrt(v_hat) + eps)`` for Adam; table in the module docstring), so that the minimiser of
+    ``loss + penalty`` is a fixed point of the iteration.
     The training objective is therefore ``loss + alpha P(w)`` with ``P`` from the penalty object,
     exactly as written there (``L1``: ``alpha sum |w|``; ``L2``: ``alpha sum w^2 / 2``;
     ``ElasticNet``: ``alpha sum (rho |w| + (1 - rho) w^2 / 2)``; ``GroupLasso``:
