@@ -22,12 +22,11 @@ def require_dask():
 
 
 def _is_frame(obj):
-    return hasattr(obj, "to_delayed") and hasattr(obj, "columns") and hasattr(obj, "dtypes")
+    return type(obj).__module__.startswith("dask") and type(obj).__name__ == "DataFrame"
 
 
 def _is_series(obj):
-    return hasattr(obj, "to_delayed") and hasattr(obj, "dtype") and not hasattr(obj, "chunks") \
-        and not hasattr(obj, "columns")
+    return type(obj).__module__.startswith("dask") and type(obj).__name__ == "Series"
 
 
 class Blocks:

@@ -1,0 +1,266 @@
+"""Dask input: the same optimum as the NumPy fit, certified, in two passes over the data.
+
+Everything runs on one 2-process ``distributed.LocalCluster`` on loopback (module fixture).
+"""
+
+import itertools
+
+import numpy as np
+import pytest
+
+da = pytest.importorskip("dask.array")
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+pd = pytest.importorskip("pandas")
+
+from shrinkage import (  # noqa: E402
+    ElasticNet,
+    ElasticNetCV,
+    Lasso,
+    LassoCV,
+    Ridge,
+    enet_path,
+    lasso_path,
+)
+from shrinkage.penalties import L1  # noqa: E402
+from shrinkage.solvers import make_design  # noqa: E402
+from shrinkage.solvers.gram_design import GramDesign, block_stats, tree_merge  # noqa: E402
+from shrinkage.solvers.path import alpha_max  # noqa: E402
+
+N, P = 20_000, 50
+TOL = 1e-12
+RTOL = 1e-8
+UNEVEN = (4000, 1500, 3500, 2000, 5000, 1000, 3000)  # 7 blocks
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, host="127.0.0.1",
+                                  silence_logs=50) as cluster, distributed.Client(cluster) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def problem():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((N, P)) * rng.uniform(0.5, 2.0, P) + rng.uniform(-3, 3, P)
+    w = np.zeros(P)
+    w[:12] = rng.standard_normal(12) * 2
+    y = X @ w + rng.standard_normal(N) + 5.0
+    amax = alpha_max(make_design(X, y), L1(1.0))
+    return X, y, amax
+
+
+@pytest.fixture(scope="module")
+def layouts(client, problem):
+    """X, y as 8 equal blocks, 7 uneven blocks, 1 block, and a 3-partition DataFrame (persisted
+    on the workers once, so every fit reads them there)."""
+    X, y, _ = problem
+    out = {}
+    for name, chunks in (("8 equal", N // 8), ("7 uneven", UNEVEN), ("1 block", N)):
+        Xd = da.from_array(X, chunks=(chunks, P))
+        yd = da.from_array(y, chunks=(Xd.chunks[0],))
+        out[name] = client.persist([Xd, yd])
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(P)])
+    frame["y"] = y
+    ddf = client.persist(dd.from_pandas(frame, npartitions=3))
+    out["DataFrame"] = (ddf[[f"x{j}" for j in range(P)]], ddf["y"])
+    return out
+
+
+LAYOUTS = ("8 equal", "7 uneven", "1 block", "DataFrame")
+
+
+def _kkt(X, y, est, alpha, l1_ratio):
+    """Subgradient condition on the data itself: ``X_c' r / n - alpha (1 - rho) w`` is
+    ``alpha rho sign(w_j)`` on the support and at most ``alpha rho`` elsewhere."""
+    r = y - X @ est.coef_ - est.intercept_
+    grad = (X - X.mean(axis=0)).T @ r / X.shape[0] - alpha * (1 - l1_ratio) * est.coef_
+    on = est.coef_ != 0
+    scale = alpha * max(l1_ratio, 1e-3)
+    assert np.all(np.abs(grad[~on]) <= alpha * l1_ratio * (1 + 1e-6) + 1e-9 * scale)
+    np.testing.assert_allclose(grad[on], alpha * l1_ratio * np.sign(est.coef_[on]),
+                               atol=1e-6 * scale)
+
+
+def _null_objective(y):
+    return 0.5 * np.var(y)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("kind", ["lasso", "enet", "ridge"])
+def test_fit_equals_numpy_and_is_certified(problem, layouts, layout, kind):
+    X, y, amax = problem
+    alpha = amax / 20
+    est, l1_ratio = {"lasso": (Lasso(alpha=alpha, tol=TOL), 1.0),
+                     "enet": (ElasticNet(alpha=alpha, l1_ratio=0.5, tol=TOL), 0.5),
+                     "ridge": (Ridge(alpha=alpha, tol=TOL), 0.0)}[kind]
+    ref = type(est)(**est.get_params()).fit(X, y)
+    Xd, yd = layouts[layout]
+    est.fit(Xd, yd)
+    assert isinstance(est.coef_, np.ndarray)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=RTOL, atol=RTOL * np.abs(ref.coef_).max())
+    assert est.intercept_ == pytest.approx(ref.intercept_, rel=RTOL)
+    assert est.dual_gap_ <= TOL * _null_objective(y)
+    assert est.n_passes_ == 2
+    _kkt(X, y, est, alpha, l1_ratio)
+    if layout == "DataFrame":
+        assert list(est.feature_names_in_) == [f"x{j}" for j in range(P)]
+
+
+def test_two_passes_counted_on_the_scheduler(client, problem, layouts):
+    """Independently of ``n_passes_``: the only tasks that read blocks are one statistics task
+    and one residual task per block."""
+    amax = problem[2]
+    Xd, yd = layouts["7 uneven"]
+    with distributed.get_task_stream(client) as stream:
+        est = Lasso(alpha=amax / 20, tol=TOL).fit(Xd, yd)
+    prefixes = [d["key"][0] if isinstance(d["key"], tuple) else d["key"] for d in stream.data]
+    assert sum(k.startswith("stats_task") for k in prefixes) == len(UNEVEN)
+    assert sum(k.startswith("residual_task") for k in prefixes) == len(UNEVEN)
+    assert est.n_passes_ == 2
+
+
+def test_predict_returns_dask_array(problem, layouts):
+    X, _, amax = problem
+    Xd, yd = layouts["7 uneven"]
+    est = Lasso(alpha=amax / 20).fit(Xd, yd)
+    prediction = est.predict(Xd)
+    assert isinstance(prediction, da.Array)
+    np.testing.assert_allclose(prediction.compute(), est.predict(X), rtol=1e-12)
+    frame_prediction = est.predict(layouts["DataFrame"][0])
+    np.testing.assert_allclose(frame_prediction.compute(), est.predict(X), rtol=1e-12)
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.7])
+def test_path_equals_numpy(problem, layouts, l1_ratio):
+    X, y, _ = problem
+    Xd, yd = layouts["8 equal"]
+    ref = enet_path(X, y, l1_ratio=l1_ratio, alphas=50, eps=1e-2, tol=TOL)
+    path = (lasso_path(Xd, yd, alphas=50, eps=1e-2, tol=TOL) if l1_ratio == 1
+            else enet_path(Xd, yd, l1_ratio=l1_ratio, alphas=50, eps=1e-2, tol=TOL))
+    np.testing.assert_allclose(path.alphas, ref.alphas, rtol=1e-12)
+    np.testing.assert_allclose(path.coefs, ref.coefs, rtol=RTOL,
+                               atol=RTOL * np.abs(ref.coefs).max())
+    np.testing.assert_allclose(path.intercepts, ref.intercepts, rtol=RTOL)
+    assert np.all(path.dual_gaps <= TOL * _null_objective(y))
+    assert path.n_passes == 2
+
+
+def test_lasso_cv_chooses_the_numpy_alpha(problem, layouts):
+    X, y, _ = problem
+    Xd, yd = layouts["8 equal"]
+    blocks = np.array_split(np.arange(N), 4)  # 4 folds of 2 whole blocks, as the dask route
+    folds = [(np.setdiff1d(np.arange(N), test), test) for test in blocks]
+    ref = LassoCV(alphas=30, eps=1e-2, cv=folds, tol=1e-10).fit(X, y)
+    est = LassoCV(alphas=30, eps=1e-2, cv=4, tol=1e-10).fit(Xd, yd)
+    # the same grid point (alpha_max agrees to round-off: from the Gram vs from the rows)
+    assert est.alpha_ == pytest.approx(ref.alpha_, rel=1e-12)
+    assert est.alpha_1se_ == pytest.approx(ref.alpha_1se_, rel=1e-12)
+    np.testing.assert_allclose(est.mse_path_, ref.mse_path_, rtol=1e-9)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=RTOL, atol=RTOL * np.abs(ref.coef_).max())
+    assert est.n_passes_ == 2
+
+
+def test_elastic_net_cv_on_dataframe(problem, layouts):
+    X, y, _ = problem
+    Xd, yd = layouts["DataFrame"]
+    folds = [(np.setdiff1d(np.arange(N), t), t) for t in np.array_split(np.arange(N), 3)]
+    ratios = [0.5, 1.0]
+    ref = ElasticNetCV(l1_ratio=ratios, alphas=20, eps=1e-2, cv=folds, tol=1e-10).fit(X, y)
+    est = ElasticNetCV(l1_ratio=ratios, alphas=20, eps=1e-2, cv=3, tol=1e-10).fit(Xd, yd)
+    assert est.l1_ratio_ == ref.l1_ratio_
+    assert est.alpha_ == pytest.approx(ref.alpha_, rel=1e-12)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=RTOL, atol=RTOL * np.abs(ref.coef_).max())
+
+
+def test_sample_weight_and_no_intercept(client, problem, layouts):
+    X, y, amax = problem
+    Xd, yd = layouts["7 uneven"]
+    s = np.random.default_rng(1).uniform(0, 3, N)
+    sd = da.from_array(s, chunks=(Xd.chunks[0],))
+    for fit_intercept in (True, False):
+        ref = ElasticNet(alpha=amax / 30, l1_ratio=0.8, tol=TOL,
+                         fit_intercept=fit_intercept).fit(X, y, sample_weight=s)
+        est = ElasticNet(alpha=amax / 30, l1_ratio=0.8, tol=TOL,
+                         fit_intercept=fit_intercept).fit(Xd, yd, sample_weight=sd)
+        np.testing.assert_allclose(est.coef_, ref.coef_, rtol=RTOL,
+                                   atol=RTOL * np.abs(ref.coef_).max())
+        assert est.intercept_ == pytest.approx(ref.intercept_, rel=RTOL, abs=1e-12)
+        assert est.dual_gap_ <= TOL * make_design(X, y, s, fit_intercept).null_objective()
+
+
+def test_chan_merge_keeps_the_centred_gram_accurate():
+    """Columns whose mean is 1e6 times their spread: X'X - n m m' would lose ~12 digits; the
+    block-centred statistics merged by Chan's update agree with a centred product to ~1e-12."""
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((3000, 4)) + 1e6
+    y = rng.standard_normal(3000)
+    edges = [0, 700, 1500, 1501, 3000]
+    stats = tree_merge([block_stats(X[a:b], y[a:b], None, True)
+                        for a, b in itertools.pairwise(edges)])
+    design = GramDesign(stats)
+    Xc = X - X.mean(axis=0)  # the two-pass reference (mean first, then the centred product)
+    np.testing.assert_allclose(design.gram[0], Xc.T @ Xc, rtol=1e-9, atol=1e-9 * 3000)
+    np.testing.assert_allclose(design.gram[1], Xc.T @ (y - y.mean()), rtol=1e-7, atol=1e-7)
+
+
+def test_nan_names_column_and_partition(client):
+    X = np.random.default_rng(3).standard_normal((300, 3))
+    X[250, 1] = np.nan
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    frame["y"] = 1.0 + np.arange(300.0)
+    ddf = dd.from_pandas(frame, npartitions=3)
+    with pytest.raises(ValueError, match=r"'b'.*partition 2"):
+        Lasso(alpha=0.1).fit(ddf[["a", "b", "c"]], ddf["y"])
+    X[250, 1] = np.inf
+    with pytest.raises(ValueError, match=r"column 1.*partition 2"):
+        Lasso(alpha=0.1).fit(da.from_array(X, chunks=(100, 3)), da.ones(300, chunks=100))
+
+
+def test_mismatched_partitions_and_unknown_chunks(client):
+    rng = np.random.default_rng(4)
+    X, y = rng.standard_normal((300, 3)), rng.standard_normal(300)
+    Xd = da.from_array(X, chunks=(100, 3))
+    # known sizes, different blocks: y is rechunked to X's blocks
+    ref = Lasso(alpha=0.05).fit(X, y)
+    est = Lasso(alpha=0.05).fit(Xd, da.from_array(y, chunks=(150,)))
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-8)
+    with pytest.raises(ValueError, match="rows"):
+        Lasso().fit(Xd, da.from_array(y[:200], chunks=100))
+    # data frames partitioned differently
+    fx = dd.from_pandas(pd.DataFrame(X), npartitions=3)
+    fy = dd.from_pandas(pd.Series(y), npartitions=2)
+    with pytest.raises(ValueError, match="partitioned differently"):
+        Lasso().fit(fx, fy)
+    # unknown chunk sizes: fine when y comes along, refused for a local y
+    Xu = Xd[Xd[:, 0] > -np.inf]  # boolean mask: chunk sizes become unknown
+    yu = da.from_array(y, chunks=100)[Xd[:, 0] > -np.inf]
+    assert np.isnan(Xu.chunks[0][0])
+    est = Lasso(alpha=0.05).fit(Xu, yu)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-8)
+    with pytest.raises(ValueError, match="unknown"):
+        Lasso().fit(Xu, y)
+    # same number of blocks but different row counts inside: caught in the block
+    fy3 = dd.from_pandas(pd.Series(np.r_[y, y[:30]]), npartitions=3)
+    with pytest.raises(ValueError, match="partitioned alike"):
+        Lasso().fit(fx, fy3)
+
+
+def test_cv_needs_whole_block_folds(client, layouts):
+    Xd, yd = layouts["1 block"]
+    with pytest.raises(ValueError, match="at least 5 row blocks"):
+        LassoCV(cv=5).fit(Xd, yd)
+    with pytest.raises(ValueError, match="cv must be an int"):
+        LassoCV(cv=[(np.arange(3), np.arange(3))]).fit(Xd, yd)
+
+
+def test_missing_dask_names_the_extra(monkeypatch):
+    import sys
+
+    from shrinkage.dask._blocks import require_dask
+
+    monkeypatch.setitem(sys.modules, "dask", None)
+    with pytest.raises(ImportError, match=r"shrinkage\[dask\]"):
+        require_dask()
