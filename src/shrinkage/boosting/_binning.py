@@ -10,6 +10,8 @@ all features, ``missing_bin``.
 
 import numpy as np
 
+from .._kernels.boosting_tree import bin_matrix
+
 
 class BinMapper:
     """Fit thresholds per feature, then map a float matrix to a C-ordered uint16 bin matrix."""
@@ -28,10 +30,11 @@ class BinMapper:
             pool = np.arange(n) if rows is None else rows
             rows = np.sort(rng.choice(pool, self.subsample, replace=False))
         self.thresholds_ = []
+        sample = np.asfortranarray(X if rows is None else X[rows])  # contiguous columns
         for j in range(p):
-            col = X[:, j] if rows is None else X[rows, j]
-            col = col[~np.isnan(col)]
-            distinct = np.unique(col)
+            col = sample[:, j]
+            col = np.sort(col[~np.isnan(col)])
+            distinct = col[np.r_[True, col[1:] != col[:-1]]] if col.size else col
             if distinct.size == 0:
                 t = np.empty(0)
             elif distinct.size <= self.max_bin:
@@ -40,8 +43,10 @@ class BinMapper:
                 mid = np.where(mid >= distinct[1:], distinct[:-1], mid)
                 t = mid
             else:
-                q = np.linspace(0.0, 100.0, self.max_bin + 1)[1:-1]
-                t = np.unique(np.percentile(col, q, method="midpoint"))
+                # quantiles k / max_bin of the sorted sample, midpoint interpolation
+                pos = np.arange(1, self.max_bin) / self.max_bin * (col.size - 1)
+                t = 0.5 * (col[np.floor(pos).astype(np.int64)] + col[np.ceil(pos).astype(np.int64)])
+                t = np.unique(t)
                 # a threshold equal to the largest value would leave the last bin empty
                 t = t[t < distinct[-1]]
             self.thresholds_.append(np.asarray(t, dtype=np.float64))
@@ -54,12 +59,13 @@ class BinMapper:
             self.threshold_table_[j, : t.size] = t
         return self
 
-    def transform(self, X):
+    def transform(self, X, has_nan=True):
+        """Bins as uint8 when every bin index (and the NaN bin, if ``X`` has NaN) fits, else
+        uint16 (a smaller matrix makes the histogram passes faster)."""
         n, p = X.shape
-        binned = np.empty((n, p), dtype=np.uint16)
-        for j in range(p):
-            col = X[:, j]
-            b = np.searchsorted(self.thresholds_[j], col, side="left")
-            b[np.isnan(col)] = self.missing_bin_
-            binned[:, j] = b
+        top = int(self.n_bins_.max()) - 1 if p else 0
+        small = top <= 255 and (self.missing_bin_ <= 255 or not has_nan)
+        binned = np.empty((n, p), dtype=np.uint8 if small else np.uint16)
+        bin_matrix(np.ascontiguousarray(X, dtype=np.float64), self.threshold_table_,
+                   self.n_bins_ - 1, self.missing_bin_, binned)
         return binned

@@ -25,6 +25,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from .._kernels.boosting_tree import (
     add_leaf_values,
+    add_leaf_values_partitioned,
     apply_binned,
     gradients_logistic,
     gradients_softmax,
@@ -189,7 +190,7 @@ class _BaseGradientBoosting(BaseEstimator):
 
         mapper = BinMapper(self.max_bin, random_state=int(rng.integers(2**31))).fit(
             X, weight if sample_weight is not None else None)
-        binned = mapper.transform(X)
+        binned = mapper.transform(X, has_nan=bool(np.isnan(X).any()))
         self.bin_thresholds_ = mapper.thresholds_
         n_bins, missing_bin = mapper.n_bins_, mapper.missing_bin_
         table = mapper.threshold_table_
@@ -235,19 +236,23 @@ class _BaseGradientBoosting(BaseEstimator):
                 features = all_features
             new = []
             for k in range(K):
-                (feature, split_bin, missing_left, left, right, value, gain, cover,
-                 depth) = grow_tree(binned, g[k], h[k], rows.copy(), features, n_bins, missing_bin,
-                                    hists, reg_alpha, reg_lambda, float(self.max_delta_step),
-                                    float(self.min_child_weight), float(self.gamma),
-                                    float(self.learning_rate), max_depth, max_leaves, lossguide)
+                tree_rows = rows.copy()
+                (feature, split_bin, missing_left, left, right, value, gain, cover, depth, start,
+                 end) = grow_tree(binned, g[k], h[k], tree_rows, features, n_bins, missing_bin,
+                                  hists, reg_alpha, reg_lambda, float(self.max_delta_step),
+                                  float(self.min_child_weight), float(self.gamma),
+                                  float(self.learning_rate), max_depth, max_leaves, lossguide)
                 split = feature >= 0
                 threshold = np.full(feature.size, np.nan)
                 threshold[split] = table[feature[split], split_bin[split]]
                 tree = Tree(feature, threshold, split_bin, missing_left, left, right, value, gain,
                             cover, depth, output=k)
-                apply_binned(binned, missing_bin, feature, split_bin, missing_left, left, right,
-                             leaves)
-                add_leaf_values(leaves, value, margin[k])
+                if tree_rows.size == n:  # every row was in the tree: its partition says where
+                    add_leaf_values_partitioned(tree_rows, feature, start, end, value, margin[k])
+                else:
+                    apply_binned(binned, missing_bin, feature, split_bin, missing_left, left,
+                                 right, leaves)
+                    add_leaf_values(leaves, value, margin[k])
                 new.append(tree)
             trees.extend(new)
             self.train_score_.append(self._loss(margin, y, weight))
