@@ -62,8 +62,12 @@ def test_cv_matches_scikit_learn_on_the_same_folds_and_grid(penalty):
                            use_legacy_attributes=False).fit(X, y)
     # scikit-learn's per-fold mean log-loss, C in increasing order (alphas decreasing)
     sk_scores = -np.asarray(ref.scores_).reshape(3, -1)  # (folds, Cs)
-    # (saga at the largest C stops ~1e-5 short of its optimum even at tol 1e-12)
-    np.testing.assert_allclose(ours.cv_scores_.T, 2 * sk_scores, rtol=1e-4)
+    # saga (the only scikit-learn solver for L1 with a free intercept) ends up to ~1e-3 away from
+    # its optimum on some folds even at tol 1e-12, varying from run to run: most entries agree
+    # to 1e-5, all to 2e-3
+    close = np.isclose(ours.cv_scores_.T, 2 * sk_scores, rtol=1e-5, atol=0)
+    assert close.mean() >= (0.9 if penalty == "l1" else 1.0)
+    np.testing.assert_allclose(ours.cv_scores_.T, 2 * sk_scores, rtol=2e-3)
     best = int(np.argmin(ours.cvm_))
     assert ours.alpha_min_ == ours.alphas_[best]
     assert 1 / (ours.alpha_min_ * n_train) == pytest.approx(np.ravel(ref.C_)[0])

@@ -48,6 +48,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
+from .._kernels.newton_design import csc_columns
 from .._kernels.prox import subdiff_distance
 from .cd import enet_gap, solve_enet
 from .design import make_design
@@ -292,7 +293,6 @@ def _newton_direction(datafit, X, y, s, z, w, ws, l1, l2, positive, fit_intercep
     # make_design rescales the weights s h to sum to n: the model is scale * (design objective)
     # with scale = sum(s h) / n, so the penalty is divided by it
     scale = float(weights.sum()) / len(y)
-    Xw = X[:, ws]
     # z = X w + b + offset; the columns outside ws stay fixed, part of the offset
     outside = w.copy()
     outside[ws] = 0.0
@@ -301,8 +301,8 @@ def _newton_direction(datafit, X, y, s, z, w, ws, l1, l2, positive, fit_intercep
         # nothing penalized (scikit-learn's penalty=None): the model's minimiser is a weighted
         # least-squares solve, exact where coordinate descent's gap-based stop is not (the KKT
         # rule asks for a gradient near float64's resolution)
-        return _weighted_lstsq(Xw, response - fixed, weights, fit_intercept)
-    design = make_design(Xw, response - fixed, weights, fit_intercept)
+        return _weighted_lstsq(X[:, ws], response - fixed, weights, fit_intercept)
+    design = _subproblem_design(X, ws, response - fixed, weights, fit_intercept)
     null = design.null_objective()
     l1_model, l2_model = l1[ws] / scale, l2[ws] / scale
     # the model's own gap at the current point must shrink too: a true-problem gap can be far
@@ -315,6 +315,21 @@ def _newton_direction(datafit, X, y, s, z, w, ws, l1, l2, positive, fit_intercep
                         max_iter=max_cd_iter, tol=max(tol_rel, 1e-14), warn=False)
     b_new = float(design.intercept(result.coef)) if fit_intercept else 0.0
     return result.coef, b_new
+
+
+def _subproblem_design(X, ws, target, weights, fit_intercept):
+    """:func:`~shrinkage.solvers.design.make_design` of ``(X[:, ws], target, weights)``.
+
+    Sparse columns are gathered by a kernel: scipy's CSC column slicing goes through two format
+    conversions, which cost more than the subproblem on text-like data.
+    """
+    if sp.issparse(X):
+        cols = np.ascontiguousarray(ws, dtype=np.int64)
+        data, indices, indptr = csc_columns(X.data, X.indices, X.indptr, cols)
+        sub = sp.csc_matrix((data, indices, indptr), shape=(X.shape[0], cols.size))
+    else:
+        sub = X[:, ws]
+    return make_design(sub, target, weights, fit_intercept)
 
 
 def _weighted_lstsq(X, target, weights, fit_intercept):
@@ -333,7 +348,9 @@ def _line_search(datafit, X, y, c, z, w, b, ws, w_ws, b_new, l1, l2, grad, prima
     """Armijo backtracking on ``P`` along the Newton step; returns the accepted point."""
     dw = w_ws - w[ws]
     db = b_new - b
-    dz = _matvec(X[:, ws], dw) + db
+    full = np.zeros(w.shape[0])
+    full[ws] = dw
+    dz = _matvec(X, full) + db  # one product with X: cheaper than slicing its columns
     pen_old = penalty_value(w[ws], l1[ws], l2[ws])
     pen_new = penalty_value(w_ws, l1[ws], l2[ws])
     g = datafit.raw_gradient(y, z)
