@@ -307,3 +307,24 @@ def test_inspection_importances_and_dump():
     leaves = model.apply(X)
     assert leaves.shape == (X.shape[0], 10)
     assert np.all(model.trees_[0].feature[leaves[:, 0]] < 0)
+
+
+def test_boosting_demo_numbers(monkeypatch):
+    """The demo's printed numbers, recomputed (small sizes)."""
+    from shrinkage.demos import boosting as demo
+
+    monkeypatch.setattr(demo, "GRID_TREES", 5)
+    monkeypatch.setattr(demo, "N_TREES", 40)
+    result = demo.compute()
+    for cell in result["grid"]:
+        values = np.asarray(cell["leaf_values"])
+        assert cell["n_zero"] == np.count_nonzero(values == 0.0) == round(
+            cell["zero_share"] * values.size)
+        if cell["reg_alpha"] == 0:
+            assert cell["n_zero"] == 0
+    assert len(result["staged_test_mse"]) == 40
+    assert result["staged_test_mse"][-1] == pytest.approx(result["full_test_mse"])
+    c = result["compressed"]
+    assert c["kept_trees"] == c["chosen_n_trees"]
+    assert c["chosen_test_mse"] <= 1.02 * result["full_test_mse"]
+    assert "leaf lasso" in demo.summary({**result, "title": demo.TITLE})

@@ -14,7 +14,7 @@ Every demo module has the same four names:
 from importlib import import_module
 from pathlib import Path
 
-DEMOS = ("overfit", "priors", "geometry", "updates", "distance", "nn-sparsity")
+DEMOS = ("overfit", "priors", "geometry", "updates", "distance", "nn-sparsity", "boosting")
 
 __all__ = ["DEMOS", "get", "run"]
 
