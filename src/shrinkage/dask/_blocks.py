@@ -151,8 +151,8 @@ def read_block(partition, X, y, s, columns):
     return X, y, s
 
 
-def stats_task(partition, X, y, s, centre, columns):
-    return block_stats(*read_block(partition, X, y, s, columns), centre)
+def stats_task(partition, X, y, s, centre, columns, diagonal=False):
+    return block_stats(*read_block(partition, X, y, s, columns), centre, diagonal)
 
 
 def residual_task(partition, X, y, s, coefs, intercepts, x_offset, y_offset):
@@ -176,11 +176,13 @@ def compute(client, *objs):
     return dask.compute(*objs)
 
 
-def stats_pass(blocks, centre, groups=None, client=None):
-    """Pass over the data: :class:`GramStats` of every group of blocks (default: all, one group)."""
+def stats_pass(blocks, centre, groups=None, client=None, diagonal=False):
+    """Pass over the data: :class:`GramStats` of every group of blocks (default: all, one group);
+    ``diagonal``: only the diagonal of the cross-products (wide data)."""
     dask = require_dask()
     leaves = [dask.delayed(stats_task, pure=True)(i, x, y, None if blocks.s is None
-                                                   else blocks.s[i], centre, blocks.columns)
+                                                   else blocks.s[i], centre, blocks.columns,
+                                                   diagonal)
               for i, (x, y) in enumerate(zip(blocks.x, blocks.y, strict=True))]
     if groups is None:
         groups = [range(len(leaves))]

@@ -17,6 +17,7 @@ from ..solvers import solve_enet
 from ..solvers.gram_design import GramDesign, certified_gap, squared_error_sums, tree_merge
 from ..solvers.path import solve_path
 from ._blocks import Blocks, require_dask, residual_pass, stats_pass
+from ._wide import fit_wide, gram_fits, wide_stats
 
 
 def _certify(design, blocks, coefs, intercepts, l1s, l2s, positive, client):
@@ -56,6 +57,8 @@ def fit_linear(estimator, X, y, sample_weight=None, client=None):
     """``PenalizedLinearModel.fit`` on dask input (one target)."""
     estimator._validate_params()
     blocks = Blocks(X, y, sample_weight)
+    if not gram_fits(blocks.n_features):
+        return _fit_linear_wide(estimator, blocks, sample_weight, client)
     (stats,) = stats_pass(blocks, estimator.fit_intercept, client=client)
     if stats.weight <= 0:
         raise ValueError("sample_weight must have a positive sum")
@@ -82,6 +85,33 @@ def fit_linear(estimator, X, y, sample_weight=None, client=None):
     estimator.n_iter_ = n_iter
     estimator.penalty_ = penalty
     estimator.n_passes_ = 2
+    return estimator
+
+
+def _fit_linear_wide(estimator, blocks, sample_weight, client):
+    """The working-set route (see :mod:`shrinkage.dask._wide`): one pass per outer iteration."""
+    p = blocks.n_features
+    stats = wide_stats(blocks, estimator.fit_intercept, client)
+    penalty = estimator._make_penalty(stats.count if sample_weight is None else stats.weight, p)
+    l1, l2 = penalty.lower(p)
+    if penalty.l1_ratio == 0:
+        raise NotImplementedError(f"ridge with p = {p}: the Gram matrix exceeds the memory "
+                                  "budget and the wide route needs an L1 part")
+    init = estimator._warm_start_coef(p, 1)
+    w, b, gap, n_iter, passes = fit_wide(blocks, stats, estimator.fit_intercept, l1, l2,
+                                         penalty.positive, estimator.tol, estimator.max_iter,
+                                         coef_init=None if init is None else init[0],
+                                         client=client)
+    _warn_gap(gap, estimator.tol, GramDesign.from_gram(np.zeros((0, 0)), np.zeros(0),
+                                                      stats.count / stats.weight * stats.yy,
+                                                      stats.count))
+    _set_input_attributes(estimator, blocks)
+    estimator.coef_ = w.astype(np.float32) if blocks.dtype == np.float32 else w
+    estimator.intercept_ = b
+    estimator.dual_gap_ = float(gap)
+    estimator.n_iter_ = n_iter
+    estimator.penalty_ = penalty
+    estimator.n_passes_ = passes
     return estimator
 
 

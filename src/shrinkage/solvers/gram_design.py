@@ -47,8 +47,9 @@ class GramStats:
     yy: float
 
 
-def block_stats(X, y, s, centre):
-    """:class:`GramStats` of one block (``s`` may be ``None``: unit weights)."""
+def block_stats(X, y, s, centre, diagonal=False):
+    """:class:`GramStats` of one block (``s`` may be ``None``: unit weights); ``diagonal`` keeps
+    only the diagonal of ``xx`` (wide data, where the p x p matrix does not fit)."""
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64).ravel()
     n, p = X.shape
@@ -62,7 +63,8 @@ def block_stats(X, y, s, centre):
     yc = y - ybar
     Xs = Xc if s is None else Xc * s[:, None]
     ys = yc if s is None else yc * s
-    return GramStats(n, weight, m, ybar, Xs.T @ Xc, Xs.T @ yc, float(ys @ yc))
+    xx = np.einsum("ij,ij->j", Xs, Xc) if diagonal else Xs.T @ Xc
+    return GramStats(n, weight, m, ybar, xx, Xs.T @ yc, float(ys @ yc))
 
 
 def merge_stats(a, b):
@@ -76,8 +78,9 @@ def merge_stats(a, b):
     dx = b.x_mean - a.x_mean
     dy = b.y_mean - a.y_mean
     c = a.weight * f  # W_a W_b / W
+    outer = np.outer(dx, dx) if a.xx.ndim == 2 else dx * dx  # full Gram, or its diagonal only
     return GramStats(a.count + b.count, weight, a.x_mean + f * dx, a.y_mean + f * dy,
-                     a.xx + b.xx + c * np.outer(dx, dx), a.xy + b.xy + c * dx * dy,
+                     a.xx + b.xx + c * outer, a.xy + b.xy + c * dx * dy,
                      a.yy + b.yy + c * dy * dy)
 
 
@@ -114,14 +117,26 @@ class GramDesign:
     is_sparse = False
 
     def __init__(self, stats, fit_intercept=True):
-        self.stats = stats
         n = stats.count
         scale = n / stats.weight
+        self._init(n, scale, stats.x_mean, stats.y_mean, fit_intercept,
+                   (np.asfortranarray(scale * stats.xx), scale * stats.xy, scale * stats.yy))
+
+    def _init(self, n, scale, x_mean, y_mean, fit_intercept, gram):
         self._n = n
-        self.x_offset = stats.x_mean if fit_intercept else np.zeros_like(stats.x_mean)
-        self.y_offset = stats.y_mean if fit_intercept else 0.0
-        self.gram = (np.asfortranarray(scale * stats.xx), scale * stats.xy, scale * stats.yy)
         self.weight_scale = scale
+        self.x_offset = x_mean if fit_intercept else np.zeros_like(x_mean)
+        self.y_offset = y_mean if fit_intercept else 0.0
+        self.gram = gram
+
+    @classmethod
+    def from_gram(cls, G, b, y_sq, n, weight_scale=1.0, x_offset=None, y_offset=0.0):
+        """A design from already scaled Gram quantities (e.g. a working set's block)."""
+        design = cls.__new__(cls)
+        x_offset = np.zeros(G.shape[0]) if x_offset is None else x_offset
+        design._init(n, weight_scale, x_offset, y_offset, True,
+                     (np.asfortranarray(G), np.asarray(b, dtype=np.float64), float(y_sq)))
+        return design
 
     @property
     def n_samples(self):
@@ -263,9 +278,13 @@ def certified_gap(design, residuals, k, w, l1, l2, positive):
     w = np.ascontiguousarray(w, dtype=np.float64)
     l1 = np.ascontiguousarray(l1, dtype=np.float64)
     l2 = np.ascontiguousarray(l2, dtype=np.float64)
-    G = design.gram[0]
-    unpenalized = np.flatnonzero((l1 == 0) & (l2 == 0) & (np.diag(G) > 0))
-    free = free_unpenalized(unpenalized, w, corr, bool(positive))
+    unpenalized = np.flatnonzero((l1 == 0) & (l2 == 0))
+    free = free_unpenalized(unpenalized, w, corr, bool(positive)) if unpenalized.size else unpenalized
+    if free.size:
+        if design.gram is None:
+            raise NotImplementedError("unpenalized features need the Gram matrix for the gap")
+        G = design.gram[0]
+        free = free[np.diag(G)[free] > 0]
     if free.size:
         G_uu = G[np.ix_(free, free)]
         coef = np.linalg.lstsq(G_uu, corr[free], rcond=None)[0]
