@@ -17,6 +17,7 @@ the price in accuracy of each level of sparsity.
 """
 
 from contextlib import contextmanager
+from importlib import import_module
 
 import numpy as np
 
@@ -36,6 +37,12 @@ HIST_EDGES = tuple(np.linspace(-9.0, 0.5, 39))     # log10 |w|
 SMALL = 1e-3
 
 
+def _torch():
+    """PyTorch, through shrinkage.torch so that a missing torch names the extra to install."""
+    import_module("shrinkage.torch")
+    return import_module("torch")
+
+
 def load():
     """Digits scaled to [0, 1], 70/30 stratified split (fixed seed)."""
     from sklearn.datasets import load_digits
@@ -47,7 +54,7 @@ def load():
 
 def train(method, lam=LAMBDA, data=None, epochs=EPOCHS):
     """Train the network one way; returns ``(net, (X_test, y_test))`` (a torch model, numpy test data)."""
-    import torch
+    torch = _torch()
 
     from ..penalties import L1
     from ..torch import Proximal, penalty_loss
@@ -88,7 +95,7 @@ def train(method, lam=LAMBDA, data=None, epochs=EPOCHS):
 
 def evaluate(net, X_test, y_test):
     """Test accuracy (%), exact zeros and ``|w| < 1e-3`` in the first layer, histogram of log10 |w|."""
-    import torch
+    torch = _torch()
 
     with torch.no_grad():
         predicted = net(torch.tensor(X_test, dtype=torch.float32)).argmax(dim=1).numpy()
@@ -108,7 +115,7 @@ def evaluate(net, X_test, y_test):
 @contextmanager
 def one_thread():
     """Run torch on one thread (small matrices: fastest, and reproducible), then restore."""
-    import torch
+    torch = _torch()
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -126,7 +133,7 @@ def train_all(data=None, epochs=EPOCHS):
 
 def report(nets, data, curve_nets=None):
     """The JSON-ready numbers of trained networks (``curve_nets``: ``{lambda: L1-proximal net}``)."""
-    import torch
+    torch = _torch()
 
     from ..torch import prune
 
