@@ -243,3 +243,23 @@ def test_check_estimator(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check(estimator)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_newton_subproblem_design_equals_make_design(fit_intercept):
+    """The sparse shortcut of solvers/prox_newton.py builds the Design make_design would."""
+    from shrinkage.solvers.design import make_design
+    from shrinkage.solvers.prox_newton import _subproblem_design
+
+    rng = np.random.default_rng(0)
+    X = sp.random(40, 12, density=0.3, format="csc", random_state=0)
+    ws = np.array([7, 2, 11, 0])
+    target, weights = rng.standard_normal(40), rng.uniform(0.01, 2.0, 40)
+    ours = _subproblem_design(X, ws, target, weights, fit_intercept)
+    ref = make_design(X[:, ws], target, weights, fit_intercept)
+    np.testing.assert_allclose(ours.X.toarray(), ref.X.toarray(), atol=1e-14)
+    for name in ("y", "x_offset", "sqrt_sw", "column_sq_norms"):
+        np.testing.assert_allclose(getattr(ours, name), getattr(ref, name), atol=1e-13)
+    assert ours.y_offset == pytest.approx(ref.y_offset, abs=1e-14)
+    w = rng.standard_normal(4)
+    np.testing.assert_allclose(ours.matvec(w), ref.matvec(w), atol=1e-13)

@@ -1,27 +1,35 @@
-"""Gathering the proximal-Newton subproblem's columns from a CSC matrix in one pass (scipy's
-column slicing of CSC goes through two format conversions, which cost more than the subproblem
-on text-like data)."""
+"""Building the proximal-Newton subproblem's sparse design in one pass: gather the working-set
+columns of a CSC matrix and row-scale them (scipy's column slicing and ``diags(v) @ X`` go through
+format conversions, which cost more than the subproblem on text-like data)."""
 
 import numpy as np
 from numba import njit
 
 
 @njit(cache=True)
-def csc_columns(data, indices, indptr, cols):
-    """Columns ``cols`` (in that order) of a CSC matrix: ``(data, indices, indptr)``."""
+def csc_columns_scaled(data, indices, indptr, cols, v, weights, n):
+    """Columns ``cols`` of a CSC matrix with row i scaled by ``v[i]`` (float64), and the weighted
+    means ``sum_i weights_i x_ij / n`` of the unscaled columns: ``(data, indices, indptr,
+    means)``. The row-scaled source of a sparse :class:`~shrinkage.solvers.design.Design` in one
+    pass."""
     k = cols.shape[0]
     new_indptr = np.zeros(k + 1, dtype=np.int64)
     for c in range(k):
         j = cols[c]
         new_indptr[c + 1] = new_indptr[c] + indptr[j + 1] - indptr[j]
     nnz = new_indptr[k]
-    new_data = np.empty(nnz, dtype=data.dtype)
+    new_data = np.empty(nnz, dtype=np.float64)
     new_indices = np.empty(nnz, dtype=indices.dtype)
+    means = np.zeros(k)
     for c in range(k):
         j = cols[c]
         out = new_indptr[c]
+        total = 0.0
         for t in range(indptr[j], indptr[j + 1]):
-            new_indices[out] = indices[t]
-            new_data[out] = data[t]
+            i = indices[t]
+            new_indices[out] = i
+            new_data[out] = data[t] * v[i]
+            total += weights[i] * data[t]
             out += 1
-    return new_data, new_indices, new_indptr
+        means[c] = total / n
+    return new_data, new_indices, new_indptr, means
