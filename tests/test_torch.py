@@ -101,6 +101,12 @@ def test_group_prox_in_a_diagonal_metric_solves_its_problem():
     xs, vs, ts = x[~zero], v[~zero], t[~zero]
     residual = (xs - vs) / ts + lam * xs / np.linalg.norm(xs, axis=1, keepdims=True)
     assert np.abs(residual).max() < 1e-10 * max(1.0, np.abs(vs / ts).max())
+    # every group alive (the Newton loop on all rows at once) and a few groups with wide steps
+    big = v * 50
+    x = prox_(torch.tensor(big), GroupLasso(lam, dim=0), torch.tensor(t)).numpy()
+    assert not np.any(np.all(x == 0, axis=1))
+    residual = (x - big) / t + lam * x / np.linalg.norm(x, axis=1, keepdims=True)
+    assert np.abs(residual).max() < 1e-10 * np.abs(big / t).max()
     # equal steps within a group: block soft-thresholding
     same = np.repeat(t[:, :1], 6, axis=1)
     x = prox_(torch.tensor(v), GroupLasso(lam, dim=0), torch.tensor(same)).numpy()

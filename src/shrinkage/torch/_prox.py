@@ -174,23 +174,31 @@ def _group_prox_metric_(v, strength, step):
     it; ``r0 = ||v|| - max_j t_j lam`` is below the root (and the root itself when all ``t_j`` are
     equal, where the result is block soft-thresholding).
     """
-    lam = strength[:, None]
-    c = step * lam
+    c = step * strength[:, None]
     alive = torch.linalg.vector_norm(v / step, dim=1) > strength
     r = (torch.linalg.vector_norm(v, dim=1) - c.amax(dim=1)).clamp_min(0.0)
     tol = 8 * torch.finfo(v.dtype).eps
+    # Newton steps on the groups still moving only: after two steps few groups are left
+    active = torch.nonzero(alive).flatten()
     for _ in range(_MAX_NEWTON):
-        shifted = r[:, None] + c
-        y2 = (v / shifted).square_()
+        if active.numel() == 0:
+            break
+        whole = active.numel() == v.shape[0]
+        va, ca, ra = (v, c, r) if whole else (v[active], c[active], r[active])
+        shifted = ra[:, None] + ca
+        y2 = (va / shifted).square_()
         norm2 = y2.sum(dim=1)
         dpsi = -2.0 * y2.div_(shifted).sum(dim=1)       # d||y||^2 / dr
-        new = r - 2.0 * (norm2 * norm2.sqrt() - norm2) / dpsi
-        new = torch.where(alive & (norm2 > 1.0), new, r)
-        # the iterates increase to the root; stop when they no longer move (rounding level)
-        done = not bool(((new - r) > tol * new.abs()).any())
-        r = new
-        if done:
-            break
-    scale = torch.where(alive[:, None], r[:, None] / (r[:, None] + c), torch.zeros_like(c))
+        below = norm2 > 1.0                                # still left of the root
+        new = torch.where(below, ra - 2.0 * (norm2 * norm2.sqrt() - norm2) / dpsi, ra)
+        # the iterates increase to the root; a group is done when it no longer moves
+        moving = below & ((new - ra) > tol * new.abs())
+        r[active] = new
+        active = active[moving]
+    # x = v r / (r + t lam), with the buffers reused (fresh 4-byte-per-weight temporaries cost more
+    # than the arithmetic); groups at zero are set to exactly zero
+    scale = torch.div(r[:, None], c.add_(r[:, None]), out=c)
     v.mul_(scale)
+    if not bool(alive.all()):
+        v.masked_fill_(~alive[:, None], 0.0)
     return v
