@@ -53,23 +53,34 @@ def problem():
 
 
 @pytest.fixture(scope="module")
-def layouts(client, problem):
-    """X, y as 8 equal blocks, 7 uneven blocks, 1 block, and a 3-partition DataFrame (persisted
-    on the workers once, so every fit reads them there)."""
+def layouts(client, problem, tmp_path_factory):
+    """X, y as 8 equal blocks, 7 uneven blocks, 1 block, a 3-partition DataFrame (persisted on
+    the workers once, so every fit reads them there) and a 3-file Parquet directory."""
     X, y, _ = problem
     out = {}
     for name, chunks in (("8 equal", N // 8), ("7 uneven", UNEVEN), ("1 block", N)):
         Xd = da.from_array(X, chunks=(chunks, P))
         yd = da.from_array(y, chunks=(Xd.chunks[0],))
         out[name] = client.persist([Xd, yd])
+    # a directory of 3 Parquet files: read lazily (every pass streams it from disk), and read
+    # once into the workers' memory as the 3-partition DataFrame layout
+    pytest.importorskip("pyarrow")
     frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(P)])
     frame["y"] = y
-    ddf = client.persist(dd.from_pandas(frame, npartitions=3))
-    out["DataFrame"] = (ddf[[f"x{j}" for j in range(P)]], ddf["y"])
+    directory = tmp_path_factory.mktemp("parquet") / "data"
+    for k, rows in enumerate(np.array_split(np.arange(N), 3)):
+        directory.mkdir(exist_ok=True)
+        frame.iloc[rows].to_parquet(directory / f"part.{k}.parquet", index=False)
+    names = [f"x{j}" for j in range(P)]
+    pq = dd.read_parquet(directory)
+    assert pq.npartitions == 3
+    out["Parquet"] = (pq[names], pq["y"])
+    ddf = client.persist(dd.read_parquet(directory))
+    out["DataFrame"] = (ddf[names], ddf["y"])
     return out
 
 
-LAYOUTS = ("8 equal", "7 uneven", "1 block", "DataFrame")
+LAYOUTS = ("8 equal", "7 uneven", "1 block", "DataFrame", "Parquet")
 
 
 def _kkt(X, y, est, alpha, l1_ratio):
@@ -116,7 +127,7 @@ def test_fit_equals_numpy_and_is_certified(problem, layouts, layout, kind):
     assert est.dual_gap_ <= TOL * _null_objective(y)
     assert est.n_passes_ == 2
     _kkt(X, y, est, alpha, l1_ratio)
-    if layout == "DataFrame":
+    if layout in ("DataFrame", "Parquet"):
         assert list(est.feature_names_in_) == [f"x{j}" for j in range(P)]
 
 

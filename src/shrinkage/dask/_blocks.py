@@ -56,6 +56,7 @@ class Blocks:
             self.dtype = np.result_type(*[np.dtype(t) for t in X.dtypes]) if self.n_features \
                 else np.dtype(np.float64)
             self.x = list(X.to_delayed())
+            self._frame = X
             x_chunks = None
         elif hasattr(X, "chunks"):
             if X.ndim != 2:
@@ -100,6 +101,11 @@ class Blocks:
             blocks = list(v.to_delayed().ravel())
         elif _is_series(v):
             blocks = list(v.to_delayed())
+            if len(blocks) != len(self.x) and getattr(self, "_frame", None) is not None:
+                # the optimiser may merge the partitions of a narrow column (a Parquet column of
+                # y read alone): take both unoptimised, so they keep the source's partitions
+                blocks = list(v.to_delayed(optimize_graph=False))
+                self.x = list(self._frame.to_delayed(optimize_graph=False))
         else:  # a local array: cut it along X's blocks (needs their sizes)
             v = np.asarray(v)
             if x_chunks is None or any(np.isnan(x_chunks)):
