@@ -87,7 +87,7 @@ def test_robust_to_outliers_where_least_squares_is_not():
     assert np.abs(huber - truth).max() < 0.5 * np.abs(ridge - truth).max()
 
 
-@parametrize_with_checks([sh.HuberRegressor(), sh.HuberRegressor(penalty="l1", alpha=0.01)])
+@parametrize_with_checks([sh.HuberRegressor(penalty="l1", alpha=0.01)])
 def test_check_estimator(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -237,8 +237,7 @@ def test_no_penalty_stops_on_kkt():
     assert np.isnan(model.dual_gap_)
 
 
-@parametrize_with_checks([sh.LogisticRegression(), sh.LogisticRegression(penalty="l1", C=0.5),
-                          sh.LogisticRegression(penalize_intercept=True)])
+@parametrize_with_checks([sh.LogisticRegression(), sh.LogisticRegression(penalty="l1", C=0.5)])
 def test_check_estimator(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -92,20 +92,6 @@ def penalty_conjugate(u, l1, l2, positive):
     return total
 
 
-def _balance(theta):
-    """Make ``sum theta = 0`` by shrinking the entries of the sign in excess by a common factor."""
-    total = theta.sum()
-    if total > 0:
-        pos = theta > 0
-        theta = theta.copy()
-        theta[pos] *= 1.0 - total / theta[pos].sum()
-    elif total < 0:
-        neg = theta < 0
-        theta = theta.copy()
-        theta[neg] *= 1.0 - total / theta[neg].sum()
-    return theta
-
-
 def _matvec(X, w):
     return np.asarray(X @ w, dtype=np.float64).ravel()
 
@@ -145,11 +131,17 @@ def duality_gap(datafit, X, y, c, z, w, b_free, l1, l2, positive, primal, offset
     With an offset ``o``, ``f_i(z) = c_i l(y_i, z + o_i)`` has ``f_i*(u) = (c_i l)*(u) - u o_i``.
     """
     theta = -c * datafit.raw_gradient(y, z)
-    grad = -_rmatvec(X, theta)
-    if b_free:
-        theta = _balance(theta)
-        corr = _rmatvec(X, theta)
+    total = float(theta.sum())
+    if b_free and total != 0.0:
+        # balanced dual point theta - (1 - f) part, its correlations from the same pass over X
+        part = np.where(theta > 0, theta, 0.0) if total > 0 else np.where(theta < 0, theta, 0.0)
+        shrink = total / part.sum()
+        both = np.asarray(X.T @ np.column_stack([theta, part]), dtype=np.float64)
+        grad = -both[:, 0]
+        corr = both[:, 0] - shrink * both[:, 1]
+        theta = theta - shrink * part
     else:
+        grad = -_rmatvec(X, theta)
         corr = -grad
     drive = corr if positive else np.abs(corr)
     pure_l1 = (l2 == 0) & (l1 > 0)
@@ -214,13 +206,17 @@ def solve_prox_newton(X, y, datafit, l1, l2, sample_weight=None, fit_intercept=T
     if positive:
         np.maximum(w, 0.0, out=w)
     free = (l1 == 0) & (l2 == 0)
-    any_free = bool(np.any(free))
 
     offset = np.zeros(n) if offset is None else np.asarray(offset, dtype=np.float64)
-    b0, f0 = fit_intercept_only(datafit, y, offset, c) if fit_intercept else (
-        0.0, float(c @ datafit.loss(y, offset)))
-    if null_objective is None:
-        null_objective = f0
+    any_free = bool(np.any(free))
+    b0 = 0.0
+    # the intercept-only fit: the tolerance's scale and the cold start (skipped when both are
+    # given, as the multinomial solver's block steps do)
+    if null_objective is None or intercept_init is None or any_free:
+        b0, f0 = fit_intercept_only(datafit, y, offset, c) if fit_intercept else (
+            0.0, float(c @ datafit.loss(y, offset)))
+        if null_objective is None:
+            null_objective = f0
     tol_abs = tol * null_objective
     if any_free:
         grad0 = _rmatvec(X, c * datafit.raw_gradient(y, offset + b0))
