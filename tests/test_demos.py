@@ -14,15 +14,21 @@ from shrinkage.cli import main
 from shrinkage.demos import distance, geometry, overfit, updates
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# the seeds' demos; nn-sparsity (needs torch) and boosting have their own test modules
+SEED_DEMOS = ("overfit", "priors", "geometry", "updates", "distance")
+
+
+def test_the_seed_demos_are_registered():
+    assert set(SEED_DEMOS) <= set(demos.DEMOS)
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("demos")
-    return {name: demos.run(name, out) for name in demos.DEMOS}
+    return {name: demos.run(name, out) for name in SEED_DEMOS}
 
 
-@pytest.mark.parametrize("name", demos.DEMOS)
+@pytest.mark.parametrize("name", SEED_DEMOS)
 def test_each_demo_writes_valid_pngs_and_prints_its_numbers(results, name):
     result = results[name]
     assert result["files"]
@@ -198,3 +204,20 @@ def test_distance_numbers(results):
     np.testing.assert_allclose(l1["predicted"], np.sign(ws) * np.maximum(np.abs(ws) - thr, 0),
                                atol=1e-10)
     assert l1["n_zero_lasso"] == l1["n_zero_predicted"] == int(np.sum(sk1 == 0)) >= 2
+
+
+def test_cli_demo_names_a_missing_optional_dependency(tmp_path, capsys, monkeypatch):
+    """Without torch, `demo nn-sparsity` exits 2 naming the extra; `demo all` skips it."""
+
+    def run_without_torch(name, out=None, dpi=110):
+        if name == "nn-sparsity":
+            raise ImportError("shrinkage.torch needs PyTorch: pip install 'shrinkage[torch]'")
+        return {"demo": name, "title": name, "files": {}}
+
+    monkeypatch.setattr(demos, "run", run_without_torch)
+    monkeypatch.setattr(demos, "summary", lambda result: result["title"])
+    assert main(["demo", "nn-sparsity", "--out", str(tmp_path)]) == 2
+    assert "shrinkage[torch]" in capsys.readouterr().err
+    assert main(["demo", "all", "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "skipping nn-sparsity" in captured.err and "boosting" in captured.out

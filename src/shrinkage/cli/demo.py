@@ -24,7 +24,9 @@ def _parser():
         "overfit: degree-15 polynomial without/with ridge; priors: Laplace vs Gaussian and "
         "penalties as negative log-priors; geometry: L1 diamond and L2 disc against loss "
         "contours; updates: L1's constant step vs L2's decay; distance: Goodfellow et al. "
-        "eqs. 7.13 and 7.23 against Ridge/Lasso fits.",
+        "eqs. 7.13 and 7.23 against Ridge/Lasso fits; nn-sparsity: an MLP on digits with L1 as "
+        "a loss term vs L1 by proximal steps (needs shrinkage[torch]); boosting: L1/L2 on "
+        "leaf weights and the leaf lasso.",
     )
     parser.add_argument("name", choices=(*DEMOS, "all"), help="which demo (or all)")
     parser.add_argument("--out", default="shrinkage-demo", metavar="DIR",
@@ -41,10 +43,17 @@ def run(name, out):
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} exists and is not a folder")
-    try:
-        return [run_demo(demo, out) for demo in (DEMOS if name == "all" else (name,))]
-    except OSError as err:
-        raise InputError(f"cannot write to --out {out}: {err.strerror}") from err
+    results = []
+    for demo in DEMOS if name == "all" else (name,):
+        try:
+            results.append(run_demo(demo, out))
+        except ImportError as err:  # an optional dependency (torch for nn-sparsity): say which
+            if name != "all":
+                raise InputError(str(err)) from err
+            print(f"{PROG}: skipping {demo}: {err}", file=sys.stderr)
+        except OSError as err:
+            raise InputError(f"cannot write to --out {out}: {err.strerror}") from err
+    return results
 
 
 def main(argv=None):
