@@ -352,3 +352,32 @@ def test_worker_killed_mid_pass_gives_the_same_fit(client, problem):
     assert est.intercept_ == undisturbed.intercept_
     assert est.dual_gap_ == undisturbed.dual_gap_
     assert est.n_passes_ == 2
+
+
+def test_l1_logistic_equals_numpy_with_two_passes_per_newton_step(client, problem, layouts):
+    """Binary L1 logistic regression (string labels) on 7 uneven blocks: the NumPy optimum to
+    1e-6, a certified gap, and 2 passes per proximal-Newton step (+ 2 before the loop)."""
+    from shrinkage import LogisticRegression
+
+    X, _, _ = problem
+    rng = np.random.default_rng(6)
+    w = np.zeros(P)
+    w[:8] = rng.standard_normal(8)
+    labels = np.array(["no", "yes"])[(rng.uniform(size=N) < 1 / (1 + np.exp(-(X @ w - 0.5))))
+                                     .astype(int)]
+    Xd, _ = layouts["7 uneven"]
+    yd = da.from_array(labels, chunks=(Xd.chunks[0],))
+    ref = LogisticRegression(penalty="l1", C=0.002, tol=1e-10).fit(X, labels)
+    with distributed.get_task_stream(client) as stream:
+        est = LogisticRegression(penalty="l1", C=0.002, tol=1e-10).fit(Xd, yd)
+    assert list(est.classes_) == ["no", "yes"]
+    assert 0 < np.count_nonzero(est.coef_) < P
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-6, atol=1e-6 * np.abs(ref.coef_).max())
+    np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=1e-6)
+    p_yes = labels == "yes"
+    null = -(p_yes.mean() * np.log(p_yes.mean()) + (1 - p_yes.mean()) * np.log(1 - p_yes.mean()))
+    assert est.dual_gap_ <= 1e-10 * null
+    assert est.n_passes_ == 2 + 2 * int(est.n_iter_[0])
+    keys = [d["key"][0] if isinstance(d["key"], tuple) else d["key"] for d in stream.data]
+    reads = sum(k.startswith(("_labels_task", "_newton_task", "_step_task")) for k in keys)
+    assert reads == len(UNEVEN) * est.n_passes_

@@ -47,7 +47,12 @@ def _set_input_attributes(estimator, blocks):
 def fit_estimator(estimator, X, y, sample_weight=None, client=None):
     """Route an estimator's ``fit`` on dask input."""
     from ..linear_model._cv import _CVBase
+    from ..linear_model._logistic import LogisticRegression
 
+    if isinstance(estimator, LogisticRegression):
+        from ._logistic import fit_logistic
+
+        return fit_logistic(estimator, X, y, sample_weight, client)
     if isinstance(estimator, _CVBase):
         return fit_cv(estimator, X, y, sample_weight, client)
     return fit_linear(estimator, X, y, sample_weight, client)

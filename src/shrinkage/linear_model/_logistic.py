@@ -25,6 +25,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ..dask import is_dask_collection
 from ..datafits import Logistic
 from ..penalties import L1, L2
 from ..penalties import ElasticNet as ElasticNetPenalty
@@ -194,6 +195,9 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
         -------
         self
         """
+        if is_dask_collection(X):  # prox-Newton with two passes per step: see shrinkage.dask
+            from ..dask import fit as fit_dask
+            return fit_dask(self, X, y, sample_weight)
         self._validate_params()
         X, y_enc, sample_weight, classes = validate_classification_input(self, X, y, sample_weight)
         n, p = X.shape
