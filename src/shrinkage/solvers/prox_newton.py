@@ -354,9 +354,12 @@ def _line_search(datafit, X, y, c, z, w, b, ws, w_ws, b_new, l1, l2, grad, prima
     """Armijo backtracking on ``P`` along the Newton step; returns the accepted point."""
     dw = w_ws - w[ws]
     db = b_new - b
-    full = np.zeros(w.shape[0])
-    full[ws] = dw
-    dz = _matvec(X, full) + db  # one product with X: cheaper than slicing its columns
+    if sp.issparse(X):
+        full = np.zeros(w.shape[0])
+        full[ws] = dw
+        dz = _matvec(X, full) + db  # one product with X: cheaper than scipy's column slicing
+    else:
+        dz = _matvec(X[:, ws], dw) + db  # the working set's columns only
     pen_old = penalty_value(w[ws], l1[ws], l2[ws])
     pen_new = penalty_value(w_ws, l1[ws], l2[ws])
     g = datafit.raw_gradient(y, z)
