@@ -12,7 +12,7 @@ Integrating the tau_j^2 out gives ``beta_j | sigma ~ Laplace(scale = sigma / lam
 of :class:`shrinkage.priors.Laplace`, so the posterior mode at fixed sigma is
 ``Lasso(alpha = sigma^2 / (n b)) = Lasso(alpha = sigma lambda / n)``.
 
-Gibbs sweep (numba, :mod:`shrinkage.bayes._gibbs`, chain after chain):
+Gibbs sweep (numba, :mod:`shrinkage._kernels.gibbs`, chain after chain):
 
 1. ``beta | . ~ N(A^-1 X'y, sigma^2 A^-1)``, ``A = X'X + D_tau^-1``: one Cholesky ``A = L L'``,
    ``beta = L'^-1 (L^-1 X'y + sigma z)`` (X'X precomputed). When p > n, Bhattacharya, Chakraborty
@@ -41,10 +41,10 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._kernels.gibbs import gibbs_bcm, gibbs_gram
 from ..linear_model._base import check_numeric_columns, validate_fit_input
 from ..priors import Laplace
 from ._diagnostics import effective_sample_size, split_rhat
-from ._gibbs import gibbs_bcm, gibbs_gram
 
 
 class BayesianLasso(RegressorMixin, BaseEstimator):
@@ -351,7 +351,7 @@ _BLOCK = 256  # sweeps per kernel call: bounds the memory of the pre-drawn rando
 
 def _run_chains(state, data, rng, n_keep, burn_in=0, thin=1, sample_sigma=True,
                 sample_lambda=False, r=1.0, delta=1.0):
-    """Continue every chain for ``burn_in + n_keep thin`` Gibbs sweeps (numba, :mod:`._gibbs`)
+    """Continue every chain for ``burn_in + n_keep thin`` Gibbs sweeps (:mod:`shrinkage._kernels.gibbs`)
     and return the kept ``beta (n_chains, n_keep, p)``, ``sigma^2`` and ``lambda^2`` draws.
 
     The random numbers are drawn here, block by block, from the one seeded generator: per chain
