@@ -1,17 +1,26 @@
 """LinearSVC: objective values against liblinear (scikit-learn) and an independent smooth solver,
 KKT on the squared hinge, the dual CD gap, bad labels, the contract."""
 
+import os
 import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import LinearSVC as SkLinearSVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import shrinkage as sh
+
+settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True, database=None,
+                          print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("explore", max_examples=1000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def make_problem(n=80, p=8, seed=0, sparse=False, n_classes=2):
@@ -141,3 +150,37 @@ def test_check_estimator(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check(estimator)
+
+
+@settings(max_examples=30)
+@given(n=st.integers(10, 40), p=st.integers(1, 20), seed=st.integers(0, 2**31 - 1),
+       penalty=st.sampled_from(["l1", "l2"]), sparse=st.booleans(),
+       ratio=st.sampled_from([0.02, 0.2, 0.9]))
+def test_squared_hinge_kkt_on_drawn_problems(n, p, seed, penalty, sparse, ratio):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) * rng.uniform(0.2, 3, p)
+    if sparse:
+        X[rng.random((n, p)) < 0.5] = 0.0
+    y = (rng.random(n) < 0.5).astype(int)
+    y[:2] = [0, 1]
+    signs = 2.0 * y - 1.0
+    # alpha relative to alpha_max at w = 0 with the intercept fitted (for the L1 penalty)
+    b0 = np.clip(signs.mean(), -1, 1)
+    g0 = -2 * signs * np.maximum(0.0, 1 - signs * b0)
+    alpha = ratio * max(np.abs(X.T @ g0).max() / n, 1e-3)
+    model = sh.LinearSVC(penalty=penalty, alpha=alpha, tol=1e-12, max_iter=500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model.fit(sp.csr_matrix(X) if sparse else X, y)
+    w, b = model.coef_[0], model.intercept_[0]
+    # gradient written out: (1/n) X' (-2 y max(0, 1 - y z))
+    g = -2 * signs * np.maximum(0.0, 1 - signs * (X @ w + b)) / n
+    grad = X.T @ g
+    if penalty == "l2":
+        violation = np.abs(grad + alpha * w)
+    else:
+        violation = np.where(w != 0, np.abs(grad + alpha * np.sign(w)),
+                             np.maximum(np.abs(grad) - alpha, 0))
+    curvature = 2 * np.sum(X**2, axis=0) / n + (alpha if penalty == "l2" else 0)
+    assert np.max(violation / np.sqrt(curvature), initial=0.0) <= 1e-5
+    assert abs(g.sum()) <= 1e-5
