@@ -77,7 +77,11 @@ def test_objective_matches_scikit_learn(n_classes, sparse, penalty, l1_ratio):
     # problems (solvers/multinomial.py), below which the solver stops with a warning
     tol = 1e-10 if n_classes == 2 else 1e-8
     model = sh.LogisticRegression(penalty=penalty, C=C, l1_ratio=l1_ratio, tol=tol,
-                                  max_iter=1000).fit(X, y)
+                                  max_iter=1000)
+    with warnings.catch_warnings():
+        if n_classes > 2:  # at that floor (sparse L1 here) the warning states the gap reached
+            warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
     ours = sk_objective(X, y, model.coef_, model.intercept_, C, l1_ratio)
     theirs = sk_objective(X, y, ref.coef_, ref.intercept_, C, l1_ratio)
     assert abs(ours - theirs) <= 1e-6 * abs(theirs)
