@@ -6,14 +6,13 @@ import pytest
 from scipy.optimize import minimize_scalar
 from sklearn.utils.estimator_checks import check_estimator
 
+from shrinkage._kernels import boosting_tree as kernels
 from shrinkage.boosting import (
     GradientBoostingClassifier,
     GradientBoostingRegressor,
     penalty_to_xgboost,
 )
 from shrinkage.penalties import L1, L2, ElasticNet
-
-kernels = pytest.importorskip("shrinkage._kernels.boosting_tree")
 
 
 def _leaf_objective(w, G, H, alpha, lam):
