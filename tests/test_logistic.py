@@ -128,7 +128,8 @@ def test_alpha_is_one_over_c_n_and_float32_agrees():
     by_alpha = sh.LogisticRegression(penalty="l1", alpha=1 / (0.25 * n), tol=1e-12).fit(X, y)
     np.testing.assert_allclose(by_alpha.coef_, by_c.coef_, rtol=1e-9, atol=1e-12)
     assert by_c.alpha_ == pytest.approx(1 / (0.25 * n))
-    single = sh.LogisticRegression(penalty="l1", C=0.25, tol=1e-10).fit(X.astype(np.float32), y)
+    # float32 data: a certificate near 1e-10 is below what the float32 products resolve
+    single = sh.LogisticRegression(penalty="l1", C=0.25, tol=1e-7).fit(X.astype(np.float32), y)
     np.testing.assert_allclose(single.coef_, by_c.coef_, atol=1e-5)
 
 

@@ -53,7 +53,7 @@ def test_liblinear_objective_with_its_penalized_intercept(loss, penalty, sparse)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = SkLinearSVC(penalty=penalty, loss=loss, C=C, dual=loss == "hinge", tol=1e-12,
-                          max_iter=1_000_000, intercept_scaling=scaling)
+                          max_iter=1_000_000, intercept_scaling=scaling, random_state=0)
         # liblinear's primal L1 solver stops early on CSR input: it gets the same data dense
         ref.fit(X.toarray() if sparse else X, y)
     model = sh.LinearSVC(penalty=penalty, loss=loss, C=C, penalize_intercept=True,
@@ -62,7 +62,7 @@ def test_liblinear_objective_with_its_penalized_intercept(loss, penalty, sparse)
     ours = svm_objective(X, signs, model.coef_[0], model.intercept_[0], C, loss, penalty, scaling)
     theirs = svm_objective(X, signs, ref.coef_[0], ref.intercept_[0], C, loss, penalty, scaling)
     assert ours <= theirs * (1 + 1e-9)
-    if abs(ours - theirs) > 1e-6 * theirs:
+    if loss == "squared_hinge" and penalty == "l1" and abs(ours - theirs) > 1e-6 * theirs:
         # liblinear's primal L1 solver (newGLMNET) stops ~1e-4 short on one of these problems
         # even at tol 1e-12: then an independent smooth solver is the reference
         theirs = split_lbfgs(X, signs, C, scaling)

@@ -33,3 +33,15 @@ def csc_columns_scaled(data, indices, indptr, cols, v, weights, n):
             out += 1
         means[c] = total / n
     return new_data, new_indices, new_indptr, means
+
+
+@njit(cache=True)
+def csc_matvec_columns(data, indices, indptr, cols, values, n):
+    """``X[:, cols] @ values`` for a CSC matrix, touching only those columns."""
+    out = np.zeros(n)
+    for c in range(cols.shape[0]):
+        j = cols[c]
+        value = values[c]
+        for t in range(indptr[j], indptr[j + 1]):
+            out[indices[t]] += data[t] * value
+    return out

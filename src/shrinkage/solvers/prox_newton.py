@@ -48,7 +48,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from .._kernels.newton_design import csc_columns_scaled
+from .._kernels.newton_design import csc_columns_scaled, csc_matvec_columns
 from .._kernels.prox import subdiff_distance
 from .cd import enet_gap, solve_enet
 from .design import Design, make_design
@@ -225,7 +225,7 @@ def solve_prox_newton(X, y, datafit, l1, l2, sample_weight=None, fit_intercept=T
     b = (b0 if coef_init is None else 0.0) if intercept_init is None else float(intercept_init)
     if not fit_intercept:
         b = 0.0
-    z = _matvec(X, w) + b + offset
+    z = (_matvec(X, w) if np.any(w) else np.zeros(n)) + b + offset
     primal = float(c @ datafit.loss(y, z)) + penalty_value(w, l1, l2)
     n_iter = 0
     converged = False
@@ -355,9 +355,9 @@ def _line_search(datafit, X, y, c, z, w, b, ws, w_ws, b_new, l1, l2, grad, prima
     dw = w_ws - w[ws]
     db = b_new - b
     if sp.issparse(X):
-        full = np.zeros(w.shape[0])
-        full[ws] = dw
-        dz = _matvec(X, full) + db  # one product with X: cheaper than scipy's column slicing
+        moved = np.flatnonzero(dw)  # only the columns that move (scipy would slice all of ws)
+        dz = csc_matvec_columns(X.data, X.indices, X.indptr, ws[moved].astype(np.int64),
+                                dw[moved], X.shape[0]) + db
     else:
         dz = _matvec(X[:, ws], dw) + db  # the working set's columns only
     pen_old = penalty_value(w[ws], l1[ws], l2[ws])
