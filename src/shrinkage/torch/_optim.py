@@ -55,7 +55,7 @@ def _step_size(optimizer, group, param):
         v = state["max_exp_avg_sq"] if group.get("amsgrad") else state["exp_avg_sq"]
         # lr / (sqrt(v) / sqrt(b) + eps) = lr sqrt(b) / (sqrt(v) + eps sqrt(b)),  b = 1 - beta2^k
         root_b = math.sqrt(1.0 - group["betas"][1] ** k)
-        return Metric(lr * root_b, v.sqrt().add_(group["eps"] * root_b))
+        return Metric(lr * root_b, v, owned=False, root=True, eps=group["eps"] * root_b)
     if isinstance(optimizer, optim.Adamax):
         if "exp_inf" not in state:
             return None
@@ -71,7 +71,8 @@ def _step_size(optimizer, group, param):
         if rho_k <= 5.0:
             return lr
         rect = math.sqrt((rho_k - 4) * (rho_k - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_k))
-        return Metric(lr * rect * math.sqrt(bias2), state["exp_avg_sq"].sqrt().add_(group["eps"]))
+        return Metric(lr * rect * math.sqrt(bias2), state["exp_avg_sq"], owned=False, root=True,
+                      eps=group["eps"])
     if isinstance(optimizer, optim.RMSprop):
         if "square_avg" not in state:
             return None
@@ -79,12 +80,12 @@ def _step_size(optimizer, group, param):
         if group.get("centered"):
             v = v.addcmul(state["grad_avg"], state["grad_avg"], value=-1)
         # with momentum mu the buffer settles at g / ((1 - mu) avg): that is the step taken
-        return Metric(lr / (1.0 - group.get("momentum", 0.0)), v.sqrt().add_(group["eps"]))
+        return Metric(lr / (1.0 - group.get("momentum", 0.0)), v, owned=False, root=True, eps=group["eps"])
     if isinstance(optimizer, optim.Adagrad):
         if "sum" not in state or "step" not in state:
             return None
         clr = lr / (1.0 + (_number(state["step"]) - 1.0) * group["lr_decay"])
-        return Metric(clr, state["sum"].sqrt().add_(group["eps"]))
+        return Metric(clr, state["sum"], owned=False, root=True, eps=group["eps"])
     if isinstance(optimizer, optim.SGD) and group.get("momentum", 0.0):
         # heavy ball: the buffer settles at (1 - d) g / (1 - mu), so the step taken along g is
         # lr (1 - d) / (1 - mu) (Nesterov: lr (1 + mu (1 - d) / (1 - mu))); thresholding at
