@@ -386,3 +386,15 @@ def test_l1_logistic_equals_numpy_with_two_passes_per_newton_step(client, proble
     keys = [d["key"][0] if isinstance(d["key"], tuple) else d["key"] for d in stream.data]
     reads = sum(k.startswith(("_labels_task", "_newton_task", "_step_task")) for k in keys)
     assert reads == len(chunks) * est.n_passes_
+
+
+def test_explicit_client_and_detection(client, problem, layouts):
+    import shrinkage.dask as sdask
+
+    X, y, amax = problem
+    Xd, yd = layouts["1 block"]
+    assert sdask.is_dask_collection(Xd) and sdask.is_dask_collection(layouts["DataFrame"][0])
+    assert not sdask.is_dask_collection(X) and not sdask.is_dask_collection(pd.DataFrame(X[:5]))
+    est = sdask.fit(Lasso(alpha=amax / 20, tol=TOL), Xd, yd, client=client)
+    ref = _numpy_fit(Lasso(alpha=amax / 20, tol=TOL), X, y)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=RTOL, atol=RTOL * np.abs(ref.coef_).max())
