@@ -132,7 +132,7 @@ def enet_path_dask(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=Tr
     """:func:`shrinkage.enet_path` on dask input: two passes for the whole grid.
 
     The returned :class:`~shrinkage.linear_model._path.RegularizationPath` has the certified gap
-    of every alpha in ``dual_gaps`` and the pass count in an extra attribute ``n_passes``.
+    of every alpha in ``dual_gaps`` and the pass count in ``n_passes``.
     """
     from ..linear_model._coordinate_descent import ElasticNet
     from ..linear_model._path import RegularizationPath, resolve_alphas
@@ -156,10 +156,8 @@ def enet_path_dask(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=Tr
     lowered = [penalty_at(a).lower(blocks.n_features) for a in alphas]
     _, gaps = _certify(design, blocks, result.coefs, intercepts, [lo[0] for lo in lowered],
                        [lo[1] for lo in lowered], positive, client)
-    path = RegularizationPath(alphas, result.coefs, intercepts, gaps, result.n_iters,
-                              float(l1_ratio))
-    object.__setattr__(path, "n_passes", 2)  # frozen dataclass: an extra, documented attribute
-    return path
+    return RegularizationPath(alphas, result.coefs, intercepts, gaps, result.n_iters,
+                              float(l1_ratio), n_passes=2)
 
 
 def lasso_path_dask(X, y, **kwargs):

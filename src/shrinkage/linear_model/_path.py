@@ -28,6 +28,8 @@ class RegularizationPath:
         The certificate of each solution.
     n_iters : ndarray of shape (n_alphas,)
     l1_ratio : float
+    n_passes : int or None
+        Passes over the data of a distributed (dask) fit; ``None`` for in-memory data.
     """
 
     alphas: np.ndarray
@@ -36,6 +38,7 @@ class RegularizationPath:
     dual_gaps: np.ndarray
     n_iters: np.ndarray
     l1_ratio: float
+    n_passes: int | None = None
 
     @property
     def n_nonzero(self):
@@ -121,7 +124,7 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
     def penalty_at(alpha):
         return ElasticNetPenalty(alpha, l1_ratio, penalty_factor, positive)
 
-    alphas = resolve_alphas(alphas, lambda: alpha_max(design, penalty_at(1.0)), eps)
+    alphas = resolve_alphas(alphas, lambda: alpha_max(design, penalty_at(1.0), precompute), eps)
     result = solve_path(design, penalty_at, alphas, max_iter=max_iter, tol=tol,
                         precompute=precompute)
     intercepts = np.array([design.intercept(result.coefs[:, k]) for k in range(alphas.size)])

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
-from .cd import solve_enet
+from .cd import solve_enet, use_gram
 
 # Largest support whose |A| x |A| system the second-order warm start solves (O(n |A|^2) to form,
 # less along a path: Design.gram_block keeps the columns it has seen).
@@ -36,11 +36,21 @@ class PathResult:
     n_iters: np.ndarray      # (n_alphas,)
 
 
+def _computed_gram(design):
+    """``(Xc'Xc, Xc'yc, ||yc||^2)`` when the design already holds it (covariance mode, or a design
+    built from distributed statistics), else ``None``: then the path's own products use it."""
+    return vars(design).get("gram")
+
+
 def unpenalized_start(design, l1, l2):
     """Least-squares fit of the unpenalized features (zeros elsewhere): the path's first point."""
     w = np.zeros(design.n_features)
     free = np.flatnonzero((l1 == 0) & (l2 == 0))
     if free.size == 0:
+        return w
+    gram = _computed_gram(design)
+    if gram is not None:
+        w[free] = np.linalg.lstsq(gram[0][np.ix_(free, free)], gram[1][free], rcond=None)[0]
         return w
     if design.is_sparse:
         cols = design.X[:, free].toarray() - np.outer(design.sqrt_sw, design.x_offset[free])
@@ -52,12 +62,21 @@ def unpenalized_start(design, l1, l2):
 
 def gradient_at(design, w):
     """Gradient of ``(1/2n) ||yc - Xc w||^2``: ``-Xc' (yc - Xc w) / n``."""
+    gram = _computed_gram(design)
+    if gram is not None:
+        return -(gram[1] - gram[0] @ w) / design.n_samples
     r = design.y - design.matvec(w)
     return -np.asarray(design.rmatvec(r)).ravel() / design.n_samples
 
 
-def alpha_max(design, penalty):
-    """Smallest alpha at which every penalized coefficient is zero."""
+def alpha_max(design, penalty, precompute="auto"):
+    """Smallest alpha at which every penalized coefficient is zero.
+
+    In covariance mode (``precompute``, see :func:`shrinkage.solvers.cd.use_gram`) the Gram matrix
+    is formed first and the gradient read from it: no centred copy of a tall dense design.
+    """
+    if use_gram(design, precompute):
+        _ = design.gram  # cached on the design; the path's solves reuse it
     l1, l2 = penalty.lower(design.n_features)
     # lowering with alpha = 1 gives the factors; the start fits the unpenalized features only
     w0 = unpenalized_start(design, l1, l2)
