@@ -224,8 +224,9 @@ class Design:
         return 0.5 * float(np.sum(self.y**2, axis=0).max()) / self.n_samples
 
 
-# Most columns kept in the Gram block of Design.gram_block (beyond it the block starts afresh).
-GRAM_BLOCK_MAX_COLUMNS = 4000
+# Most columns kept in the Gram block of Design.gram_block (50 MB; beyond it the block starts
+# afresh).
+GRAM_BLOCK_MAX_COLUMNS = 2500
 # Elements per row block when the Gram matrix is formed without the centred copy (8 MB in float64).
 GRAM_BLOCK_ELEMENTS = 1 << 20
 
