@@ -15,7 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 from ..penalties import ElasticNet as ElasticNetPenalty
 from ..solvers import solve_enet
 from ..solvers.gram_design import GramDesign, certified_gap, squared_error_sums, tree_merge
-from ..solvers.path import solve_path
+from ..solvers.path import alpha_max, solve_path
 from ._blocks import Blocks, require_dask, residual_pass, stats_pass
 from ._wide import fit_wide, gram_fits, wide_stats
 
@@ -149,7 +149,7 @@ def enet_path_dask(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=Tr
         return ElasticNetPenalty(alpha, l1_ratio, penalty_factor, positive)
 
     _check_path_penalty(*penalty_at(1.0).lower(blocks.n_features))
-    alphas = resolve_alphas(alphas, lambda: design.alpha_max(penalty_at(1.0)), eps)
+    alphas = resolve_alphas(alphas, lambda: alpha_max(design, penalty_at(1.0)), eps)
     result = solve_path(design, penalty_at, alphas, max_iter=max_iter, tol=tol, precompute=True)
     intercepts = (np.array([design.intercept(result.coefs[:, k]) for k in range(alphas.size)])
                   if fit_intercept else np.zeros(alphas.size))
@@ -202,7 +202,7 @@ def fit_cv(estimator, X, y, sample_weight=None, client=None):
             return ElasticNetPenalty(alpha, ratio, estimator.penalty_factor, estimator.positive)
 
         _check_path_penalty(*penalty_at(1.0).lower(p))
-        grid = resolve_alphas(estimator.alphas, lambda pa=penalty_at: design.alpha_max(pa(1.0)),
+        grid = resolve_alphas(estimator.alphas, lambda pa=penalty_at: alpha_max(design, pa(1.0)),
                               estimator.eps)
         errors = []
         for k in range(K):

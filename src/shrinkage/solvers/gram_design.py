@@ -106,6 +106,10 @@ def squared_error_sums(stats, coefs, intercepts):
     return np.maximum(quad, 0.0) + stats.weight * shift**2
 
 
+_NO_ROWS = ("this design is known only through its Gram matrix (distributed data); the operation "
+            "needs the rows")
+
+
 class GramDesign:
     """The duck-typed design of the covariance-mode solvers, built from :class:`GramStats`.
 
@@ -166,45 +170,21 @@ class GramDesign:
     def target(self, k):
         return self
 
-    # The path's gradient (``-Xc'(yc - Xc w) / n``) through symbolic vectors: ``y`` and
-    # ``matvec(w)`` return members ``a yc + Xc v`` of the span of the data, and ``rmatvec`` maps
-    # them to ``a Xc'yc + Xc'Xc v``, which the Gram gives exactly.
+    # No rows: the path functions read the Gram matrix (solvers.path.gradient_at,
+    # unpenalized_start, alpha_max), the solvers run in covariance mode.
     @property
     def y(self):
-        return _Span(1.0, np.zeros(self.n_features))
+        raise NotImplementedError(_NO_ROWS)
 
     def matvec(self, w):
-        return _Span(0.0, np.asarray(w, dtype=np.float64))
+        raise NotImplementedError(_NO_ROWS)
 
     def rmatvec(self, r):
-        if not isinstance(r, _Span):
-            raise TypeError("a GramDesign has no rows: only the span of its data can be mapped")
-        return r.a * self.gram[1] + self.gram[0] @ r.v
+        raise NotImplementedError(_NO_ROWS)
 
     @property
     def X(self):
-        raise NotImplementedError(
-            "this design is known only through its Gram matrix (distributed data); the operation "
-            "needs the rows")
-
-    def least_squares(self, features):
-        """Least-squares coefficients of the columns ``features`` (the others at 0)."""
-        w = np.zeros(self.n_features)
-        if features.size:
-            G = self.gram_block(features)
-            w[features] = np.linalg.lstsq(G, self.gram[1][features], rcond=None)[0]
-        return w
-
-    def gradient(self, w):
-        """``-Xc'(yc - Xc w) / n``."""
-        return -(self.gram[1] - self.gram[0] @ w) / self._n
-
-    def alpha_max(self, penalty):
-        """Smallest alpha at which every penalized coefficient is zero (the unpenalized features
-        at their least-squares fit), as :func:`shrinkage.solvers.path.alpha_max`."""
-        l1, l2 = penalty.lower(self.n_features)
-        w0 = self.least_squares(np.flatnonzero((l1 == 0) & (l2 == 0)))
-        return penalty.alpha_max(self.gradient(w0))
+        raise NotImplementedError(_NO_ROWS)
 
     def solve_ridge(self, l2):
         """``(Xc'Xc + n diag(l2)) w = Xc'yc`` by Cholesky (minimum-norm least squares when
@@ -219,18 +199,6 @@ class GramDesign:
                 pass
         # Xc'Xc w = Xc'yc: its minimum-norm solution is the minimum-norm least-squares one
         return np.linalg.lstsq(G, self.gram[1], rcond=1e-12)[0]
-
-
-class _Span:
-    """``a yc + Xc v`` (see :class:`GramDesign`)."""
-
-    __slots__ = ("a", "v")
-
-    def __init__(self, a, v):
-        self.a, self.v = a, v
-
-    def __sub__(self, other):
-        return _Span(self.a - other.a, self.v - other.v)
 
 
 @dataclass(frozen=True)
