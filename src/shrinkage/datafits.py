@@ -32,9 +32,15 @@ class Datafit(ABC):
     def raw_hessian(self, y, z):
         """``d^2 l / dz^2`` per sample (a generalised Hessian where ``l`` has kinks)."""
 
-    @abstractmethod
-    def log_likelihood(self, y, z, **params):
-        """Log-likelihood of ``y`` given the linear predictor ``z``: the probabilistic view."""
+    def log_likelihood(self, y, z, sample_weight=None):
+        """Log-likelihood of ``y`` given the linear predictor ``z``: the probabilistic view.
+
+        ``-sum_i s_i l(y_i, z_i)`` with raw weights (1 by default): exact for the logistic loss
+        (Bernoulli), up to the normalising constant for Huber, a pseudo-likelihood for the
+        hinge losses. :class:`Quadratic` adds the Gaussian's noise scale and constant.
+        """
+        s = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
+        return float(-(s @ self.loss(y, z)))
 
     def value(self, y, z, sample_weight=None):
         """``F = (1/n) sum_i s_i l(y_i, z_i)`` with ``s`` normalised to sum to n."""
@@ -138,11 +144,6 @@ class Logistic(Datafit):
         p = _sigmoid(z)
         return p * (1.0 - p)
 
-    def log_likelihood(self, y, z, sample_weight=None):
-        """``sum_i s_i log Bernoulli(y_i; sigmoid(z_i))`` (raw weights, 1 by default)."""
-        s = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
-        return float(-(s @ self.loss(y, z)))
-
     def dual_loss(self, y, theta, c):
         y = np.asarray(y, dtype=np.float64)
         mask = c > 0
@@ -183,11 +184,6 @@ class SquaredHinge(Datafit):
         y = np.asarray(y, dtype=np.float64)
         return np.where(y * np.asarray(z, dtype=np.float64) < 1.0, 2.0, 0.0)
 
-    def log_likelihood(self, y, z, sample_weight=None):
-        """``-sum_i s_i l_i``: the log pseudo-likelihood (unnormalised)."""
-        s = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
-        return float(-(s @ self.loss(y, z)))
-
     def dual_loss(self, y, theta, c):
         y = np.asarray(y, dtype=np.float64)
         mask = c > 0
@@ -216,11 +212,6 @@ class Hinge(Datafit):
 
     def raw_hessian(self, y, z):
         return np.zeros(np.shape(y))
-
-    def log_likelihood(self, y, z, sample_weight=None):
-        """``-sum_i s_i l_i``: the log pseudo-likelihood (unnormalised)."""
-        s = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
-        return float(-(s @ self.loss(y, z)))
 
     def __repr__(self):
         return "Hinge()"
@@ -265,11 +256,6 @@ class Huber(Datafit):
         r = np.abs(np.asarray(y, dtype=np.float64) - np.asarray(z, dtype=np.float64))
         with np.errstate(divide="ignore"):
             return np.minimum(1.0, self.delta / r)
-
-    def log_likelihood(self, y, z, sample_weight=None):
-        """``-sum_i s_i l_i``: the log-likelihood up to the normalising constant."""
-        s = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
-        return float(-(s @ self.loss(y, z)))
 
     def dual_loss(self, y, theta, c):
         y = np.asarray(y, dtype=np.float64)

@@ -440,20 +440,27 @@ def add_leaf_values_partitioned(rows, feature, start, end, value, margin):
 
 
 @njit(cache=True)
+def _leaf_raw(X, i, node, feature, threshold, missing_left, left, right):
+    """The leaf that row ``i`` of raw ``X`` reaches from ``node``: ``x <= threshold`` goes left,
+    NaN to the learned side."""
+    while feature[node] >= 0:
+        x = X[i, feature[node]]
+        if np.isnan(x):
+            go_left = missing_left[node]
+        else:
+            go_left = x <= threshold[node]
+        node = left[node] if go_left else right[node]
+    return node
+
+
+@njit(cache=True)
 def apply_raw(X, feature, threshold, missing_left, left, right, tree_start, out):
     """``out[i, t]`` = the (global) node index of the leaf row ``i`` of raw ``X`` reaches in tree
     ``t``; ``x <= threshold`` goes left, NaN goes to the learned side."""
     n_trees = tree_start.shape[0]
     for i in range(X.shape[0]):
         for t in range(n_trees):
-            node = tree_start[t]
-            while feature[node] >= 0:
-                x = X[i, feature[node]]
-                if np.isnan(x):
-                    go_left = missing_left[node]
-                else:
-                    go_left = x <= threshold[node]
-                node = left[node] if go_left else right[node]
+            node = _leaf_raw(X, i, tree_start[t], feature, threshold, missing_left, left, right)
             out[i, t] = node
 
 
@@ -464,14 +471,7 @@ def predict_raw(X, feature, threshold, missing_left, left, right, value, tree_st
     n_trees = tree_start.shape[0]
     for i in range(X.shape[0]):
         for t in range(n_trees):
-            node = tree_start[t]
-            while feature[node] >= 0:
-                x = X[i, feature[node]]
-                if np.isnan(x):
-                    go_left = missing_left[node]
-                else:
-                    go_left = x <= threshold[node]
-                node = left[node] if go_left else right[node]
+            node = _leaf_raw(X, i, tree_start[t], feature, threshold, missing_left, left, right)
             margin[i, tree_output[t]] += value[node]
 
 

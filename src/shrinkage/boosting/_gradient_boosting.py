@@ -21,7 +21,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._kernels.boosting_tree import (
     add_leaf_values,
@@ -32,7 +32,7 @@ from .._kernels.boosting_tree import (
     gradients_squared,
     grow_tree,
 )
-from ..linear_model._base import check_numeric_columns
+from ..linear_model._base import check_numeric_columns, check_sample_weight
 from ..penalties import ElasticNet, Penalty
 from ._binning import BinMapper
 from ._trees import FlatEnsemble, Tree
@@ -141,12 +141,7 @@ class _BaseGradientBoosting(BaseEstimator):
             y = np.asarray(y, dtype=np.float64)
             if not np.all(np.isfinite(y)):
                 raise ValueError("y contains NaN or infinity: the target must be finite")
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-            if np.any(sample_weight < 0):
-                raise ValueError("sample_weight must be non-negative")
-            if not sample_weight.sum() > 0:
-                raise ValueError("sample_weight must have a positive sum")
+        sample_weight = check_sample_weight(sample_weight, X)
         return X, y, sample_weight
 
     def _regularization(self):

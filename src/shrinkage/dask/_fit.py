@@ -29,6 +29,20 @@ def _certify(design, blocks, coefs, intercepts, l1s, l2s, positive, client):
     return np.array([o[0] for o in out]), np.array([o[1] for o in out])
 
 
+def _store_certified_fit(estimator, design, blocks, w, n_iter, l1, l2, penalty, client):
+    """The second pass (exact residual, certified gap) and the fitted attributes of one solution."""
+    b = float(design.intercept(w)) if estimator.fit_intercept else 0.0
+    _, gaps = _certify(design, blocks, w[:, None], [b], [l1], [l2], penalty.positive, client)
+    _warn_gap(gaps[0], estimator.tol, design)
+    _set_input_attributes(estimator, blocks)
+    estimator.coef_ = w.astype(np.float32) if blocks.dtype == np.float32 else w
+    estimator.intercept_ = b
+    estimator.dual_gap_ = float(gaps[0])
+    estimator.n_iter_ = n_iter
+    estimator.penalty_ = penalty
+    estimator.n_passes_ = 2
+
+
 def _warn_gap(gap, tol, design):
     tol_abs = tol * design.null_objective()
     if gap > tol_abs:
@@ -80,16 +94,7 @@ def fit_linear(estimator, X, y, sample_weight=None, client=None):
                             coef_init=None if init is None else init[0],
                             max_iter=estimator.max_iter, tol=estimator.tol, precompute=True)
         w, n_iter = result.coef, result.n_iter
-    b = float(design.intercept(w)) if estimator.fit_intercept else 0.0
-    _, gaps = _certify(design, blocks, w[:, None], [b], [l1], [l2], penalty.positive, client)
-    _warn_gap(gaps[0], estimator.tol, design)
-    _set_input_attributes(estimator, blocks)
-    estimator.coef_ = w.astype(np.float32) if blocks.dtype == np.float32 else w
-    estimator.intercept_ = b
-    estimator.dual_gap_ = float(gaps[0])
-    estimator.n_iter_ = n_iter
-    estimator.penalty_ = penalty
-    estimator.n_passes_ = 2
+    _store_certified_fit(estimator, design, blocks, w, n_iter, l1, l2, penalty, client)
     return estimator
 
 
@@ -230,17 +235,8 @@ def fit_cv(estimator, X, y, sample_weight=None, client=None):
     l1, l2 = penalty.lower(p)
     result = solve_enet(design, l1, l2, penalty.positive, max_iter=estimator.max_iter,
                         tol=estimator.tol, precompute=True)
-    w = result.coef
-    b = float(design.intercept(w)) if estimator.fit_intercept else 0.0
-    _, gaps = _certify(design, blocks, w[:, None], [b], [l1], [l2], penalty.positive, client)
-    _warn_gap(gaps[0], estimator.tol, design)
-    _set_input_attributes(estimator, blocks)
-    estimator.coef_ = w.astype(np.float32) if blocks.dtype == np.float32 else w
-    estimator.intercept_ = b
-    estimator.dual_gap_ = float(gaps[0])
-    estimator.n_iter_ = result.n_iter
-    estimator.penalty_ = penalty
-    estimator.n_passes_ = 2
+    _store_certified_fit(estimator, design, blocks, result.coef, result.n_iter, l1, l2, penalty,
+                         client)
     return estimator
 
 

@@ -51,14 +51,21 @@ def validate_fit_input(estimator, X, y, sample_weight, multi_output=True):
         if "could not convert" in str(err):
             raise ValueError(f"X or y contains non-numeric values: {err}") from err
         raise
-    if sample_weight is not None:
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        if np.any(sample_weight < 0):
-            raise ValueError("sample_weight must be non-negative")
-        if not sample_weight.sum() > 0:
-            raise ValueError("sample_weight must have a positive sum")
+    sample_weight = check_sample_weight(sample_weight, X)
     y = np.asarray(y, dtype=np.float64)
     return X, y, sample_weight
+
+
+def check_sample_weight(sample_weight, X):
+    """``None``, or the weights as float64 of shape (n_samples,): non-negative, positive sum."""
+    if sample_weight is None:
+        return None
+    sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+    if np.any(sample_weight < 0):
+        raise ValueError("sample_weight must be non-negative")
+    if not sample_weight.sum() > 0:
+        raise ValueError("sample_weight must have a positive sum")
+    return sample_weight
 
 
 class PenalizedLinearModel(RegressorMixin, BaseEstimator):

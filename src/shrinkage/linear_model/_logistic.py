@@ -23,7 +23,7 @@ from sklearn.model_selection import check_cv
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..dask import is_dask_collection
 from ..datafits import Logistic
@@ -31,7 +31,7 @@ from ..penalties import L1, L2
 from ..penalties import ElasticNet as ElasticNetPenalty
 from ..solvers.multinomial import multinomial_alpha_max, solve_multinomial, solve_multinomial_path
 from ..solvers.prox_newton import glm_alpha_max, solve_glm_path, solve_prox_newton
-from ._base import check_numeric_columns
+from ._base import check_numeric_columns, check_sample_weight
 from ._cv import one_standard_error_alpha
 from ._path import resolve_alphas
 
@@ -58,12 +58,7 @@ def validate_classification_input(estimator, X, y, sample_weight, reset=True):
         raise ValueError(
             f"{type(estimator).__name__} needs samples of at least 2 classes in the data, but "
             f"the data contains only one class: {classes[0]!r}")
-    if sample_weight is not None:
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        if np.any(sample_weight < 0):
-            raise ValueError("sample_weight must be non-negative")
-        if not sample_weight.sum() > 0:
-            raise ValueError("sample_weight must have a positive sum")
+    sample_weight = check_sample_weight(sample_weight, X)
     return X, y_enc, sample_weight, classes
 
 
