@@ -187,56 +187,11 @@ class CelerLogistic(Adapter):
                 "0.7.4): not the same problem")
 
 
-GLMNET_BINOMIAL_R = r"""
-args <- commandArgs(trailingOnly = TRUE)
-datadir <- args[1]; lambdafile <- args[2]; thresh <- as.numeric(args[3])
-repeats <- as.integer(args[4]); outfile <- args[5]
-suppressMessages(library(glmnet))
-meta <- scan(file.path(datadir, "meta.txt"), quiet = TRUE)
-n <- as.integer(meta[1]); p <- as.integer(meta[2])
-if (meta[3] == 1) {
-  nnz <- as.integer(meta[4])
-  indices <- readBin(file.path(datadir, "indices.bin"), "integer", nnz, size = 4)
-  indptr <- readBin(file.path(datadir, "indptr.bin"), "integer", p + 1, size = 4)
-  values <- readBin(file.path(datadir, "data.bin"), "double", nnz)
-  X <- Matrix::sparseMatrix(i = indices, p = indptr, x = values, dims = c(n, p), index1 = FALSE)
-} else {
-  X <- matrix(readBin(file.path(datadir, "X.bin"), "double", n * p), n, p)
-}
-y <- as.numeric(readBin(file.path(datadir, "y.bin"), "double", n) > 0.5)
-lambda <- readBin(lambdafile, "double", 1e6)
-glmnet.control(fdev = 0, devmax = 1)
-fit_once <- function(Xa, ya, lam) {
-  glmnet(Xa, ya, family = "binomial", lambda = lam, standardize = FALSE, intercept = TRUE,
-         thresh = thresh, maxit = 2e9)
-}
-# warm-up on a small random problem of the same layout (a slice of a sparse X may be all zeros)
-Xw <- matrix(rnorm(300), 60, 5)
-if (meta[3] == 1) Xw <- Matrix::Matrix(Xw, sparse = TRUE)
-invisible(fit_once(Xw, rep(c(0, 1), 30), c(0.05, 0.01)))
-times <- numeric(repeats)
-for (r in seq_len(repeats)) {
-  t0 <- proc.time()[["elapsed"]]
-  fit <- fit_once(X, y, lambda)
-  times[r] <- proc.time()[["elapsed"]] - t0
-}
-k <- length(fit$lambda)
-beta <- as.matrix(fit$beta)
-out <- c(k, times, sum(fit$npasses), fit$jerr, as.numeric(fit$a0), as.numeric(beta))
-writeBin(as.double(out), outfile)
-"""
-
-
 class GlmnetBinomial(GlmnetAdapter):
-    """R's glmnet, family = "binomial"; the script is written next to the data at start-up."""
+    """R's glmnet, family = "binomial" (benchmarks/glmnet_fit.R with its FAMILY argument)."""
 
     units = "thresh: max weighted coefficient change <= thresh * null deviance (per IRLS step)"
-
-    def __init__(self, workdir):
-        super().__init__(workdir)
-        script = Path(workdir) / "glmnet_binomial.R"
-        script.write_text(GLMNET_BINOMIAL_R)
-        bench_peers.GLMNET_SCRIPT = script  # GlmnetAdapter.run calls this script
+    family = "binomial"
 
 
 def make_problem(name, scale):

@@ -425,6 +425,7 @@ class GlmnetAdapter(Adapter):
     name = "glmnet"
     units = "thresh: max objective change of a coordinate update <= thresh * null deviance"
     default_tol = 1e-7
+    family = "gaussian"  # glmnet_fit.R's FAMILY argument
 
     def __init__(self, workdir):
         self.workdir = Path(workdir)
@@ -479,7 +480,7 @@ class GlmnetAdapter(Adapter):
         alphas.tofile(d / "lambda.bin")
         out_path = d / "out.bin"
         proc = subprocess.run(["Rscript", str(GLMNET_SCRIPT), str(d), str(d / "lambda.bin"),
-                               repr(float(tol)), str(int(repeats)), str(out_path)],
+                               repr(float(tol)), str(int(repeats)), str(out_path), self.family],
                               capture_output=True, text=True, timeout=timeout)
         if proc.returncode != 0:
             raise RuntimeError(f"glmnet_fit.R failed: {proc.stderr[-1000:]}")

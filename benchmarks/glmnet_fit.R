@@ -1,7 +1,9 @@
 # Called by benchmarks/bench_peers.py: fit R's glmnet on a problem written as raw binary files.
 #
-#   Rscript benchmarks/glmnet_fit.R DATADIR LAMBDAFILE THRESH REPEATS OUTFILE
+#   Rscript benchmarks/glmnet_fit.R DATADIR LAMBDAFILE THRESH REPEATS OUTFILE [FAMILY]
 #
+# FAMILY: "gaussian" (default; bench_peers.py) or "binomial" (bench_logistic.py: y > 0.5 is the
+# positive class).
 # DATADIR holds meta.txt ("n p is_sparse nnz"), y.bin (float64), and either X.bin (float64,
 # column-major) or indptr.bin / indices.bin (int32, 0-based CSC) and data.bin (float64).
 # LAMBDAFILE holds the lambdas (float64, decreasing), given to glmnet explicitly.
@@ -17,6 +19,7 @@ lambdafile <- args[2]
 thresh <- as.numeric(args[3])
 repeats <- as.integer(args[4])
 outfile <- args[5]
+family <- if (length(args) >= 6) args[6] else "gaussian"
 
 suppressMessages(library(glmnet))
 
@@ -33,6 +36,7 @@ if (meta[3] == 1) {
   X <- matrix(readBin(file.path(datadir, "X.bin"), "double", n * p), n, p)
 }
 y <- readBin(file.path(datadir, "y.bin"), "double", n)
+if (family == "binomial") y <- as.numeric(y > 0.5)
 lambda <- readBin(lambdafile, "double", 1e6)
 
 # Never stop the path early on deviance: every requested lambda is solved.
@@ -40,13 +44,20 @@ glmnet.control(fdev = 0, devmax = 1)
 maxit <- 2e9
 
 fit_once <- function(Xa, ya, lam) {
-  glmnet(Xa, ya, family = "gaussian", lambda = lam, standardize = FALSE, intercept = TRUE,
+  glmnet(Xa, ya, family = family, lambda = lam, standardize = FALSE, intercept = TRUE,
          thresh = thresh, maxit = maxit)
 }
 
 # warm-up: load and touch the Fortran code on a small slice of the same layout
-invisible(fit_once(X[seq_len(min(n, 30)), seq_len(min(p, 20)), drop = FALSE],
-                   y[seq_len(min(n, 30))], max(lambda) * c(1, 0.1)))
+if (family == "binomial") {
+  # a slice may hold one class (or, sparse, only zeros): a small random problem of the same layout
+  Xw <- matrix(rnorm(300), 60, 5)
+  if (meta[3] == 1) Xw <- Matrix::Matrix(Xw, sparse = TRUE)
+  invisible(fit_once(Xw, rep(c(0, 1), 30), c(0.05, 0.01)))
+} else {
+  invisible(fit_once(X[seq_len(min(n, 30)), seq_len(min(p, 20)), drop = FALSE],
+                     y[seq_len(min(n, 30))], max(lambda) * c(1, 0.1)))
+}
 
 times <- numeric(repeats)
 for (r in seq_len(repeats)) {
@@ -58,4 +69,4 @@ for (r in seq_len(repeats)) {
 }
 k <- length(fit$lambda)
 beta <- as.matrix(fit$beta)
-writeBin(c(k, times, fit$npasses, fit$jerr, as.vector(fit$a0), as.vector(beta)), outfile)
+writeBin(c(k, times, sum(fit$npasses), fit$jerr, as.vector(fit$a0), as.vector(beta)), outfile)
