@@ -180,7 +180,6 @@ def fit_cv(estimator, X, y, sample_weight=None, client=None):
     cancellation), each held-out error comes from the fold's own statistics, and the refit uses
     all folds merged: no pass beyond the certificate's.
     """
-    from ..linear_model._cv import one_standard_error_alpha
     from ..linear_model._path import resolve_alphas
 
     estimator._validate_params()
@@ -221,15 +220,7 @@ def fit_cv(estimator, X, y, sample_weight=None, client=None):
                           / fold_stats[k].weight)
         grids.append(grid)
         mses.append(np.array(errors).T)  # (n_alphas, n_folds)
-    choices = [one_standard_error_alpha(g, m) for g, m in zip(grids, mses, strict=True)]
-    best = int(np.argmin([c[2].min() for c in choices]))
-    alpha_min, alpha_1se, _, cvsd = choices[best]
-    estimator.l1_ratio_ = ratios[best]
-    estimator.alpha_min_, estimator.alpha_1se_ = alpha_min, alpha_1se
-    estimator.alpha_ = alpha_min if estimator.refit == "min" else alpha_1se
-    estimator.mse_std_ = cvsd
-    estimator.alphas_ = grids[0] if len(ratios) == 1 else np.array(grids)
-    estimator.mse_path_ = mses[0] if len(ratios) == 1 else np.array(mses)
+    estimator._select(ratios, grids, mses)
     penalty = ElasticNetPenalty(estimator.alpha_, estimator.l1_ratio_, estimator.penalty_factor,
                                 estimator.positive)
     l1, l2 = penalty.lower(p)

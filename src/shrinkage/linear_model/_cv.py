@@ -102,15 +102,7 @@ class _CVBase(RegressorMixin, BaseEstimator):
                 for ratio, grid in zip(ratios, grids, strict=True) for train, test in folds)
         errors = Parallel(n_jobs=self.n_jobs)(jobs)
         mse = np.array(errors).reshape(len(ratios), len(folds), -1).transpose(0, 2, 1)
-        choices = [one_standard_error_alpha(grid, m) for grid, m in zip(grids, mse, strict=True)]
-        best = int(np.argmin([c[2].min() for c in choices]))
-        alpha_min, alpha_1se, _, cvsd = choices[best]
-        self.l1_ratio_ = ratios[best]
-        self.alpha_min_, self.alpha_1se_ = alpha_min, alpha_1se
-        self.alpha_ = alpha_min if self.refit == "min" else alpha_1se
-        self.mse_std_ = cvsd
-        self.alphas_ = grids[0] if len(ratios) == 1 else np.array(grids)
-        self.mse_path_ = mse[0] if len(ratios) == 1 else mse
+        self._select(ratios, grids, mse)
         model = ElasticNet(alpha=self.alpha_, l1_ratio=self.l1_ratio_,
                            fit_intercept=self.fit_intercept, penalty_factor=self.penalty_factor,
                            positive=self.positive, max_iter=self.max_iter, tol=self.tol)
@@ -121,6 +113,19 @@ class _CVBase(RegressorMixin, BaseEstimator):
 
     predict = PenalizedLinearModel.predict
 
+
+    def _select(self, ratios, grids, mse):
+        """Choose ``(l1_ratio, alpha)`` from the CV errors ``mse`` (n_ratios, n_alphas, n_folds)
+        on each ratio's ``grids``: glmnet's lambda.min and lambda.1se, ``refit`` picks one."""
+        choices = [one_standard_error_alpha(grid, m) for grid, m in zip(grids, mse, strict=True)]
+        best = int(np.argmin([c[2].min() for c in choices]))
+        alpha_min, alpha_1se, _, cvsd = choices[best]
+        self.l1_ratio_ = ratios[best]
+        self.alpha_min_, self.alpha_1se_ = alpha_min, alpha_1se
+        self.alpha_ = alpha_min if self.refit == "min" else alpha_1se
+        self.mse_std_ = cvsd
+        self.alphas_ = grids[0] if len(ratios) == 1 else np.array(grids)
+        self.mse_path_ = mse[0] if len(ratios) == 1 else np.asarray(mse)
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
