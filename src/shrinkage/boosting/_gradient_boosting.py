@@ -28,9 +28,13 @@ from .._kernels.boosting_tree import (
     add_leaf_values_partitioned,
     apply_binned,
     gradients_logistic,
+    gradients_logistic_xgb,
     gradients_softmax,
+    gradients_softmax_xgb,
     gradients_squared,
+    gradients_squared_xgb,
     grow_tree,
+    logit_xgb,
 )
 from ..linear_model._base import check_numeric_columns, check_sample_weight
 from ..penalties import ElasticNet, Penalty
@@ -38,6 +42,13 @@ from ._binning import BinMapper
 from ._trees import FlatEnsemble, Tree
 
 MAX_BIN_LIMIT = 65535  # bins are stored as uint16 with one index kept for NaN
+
+
+def _f32(v):
+    """Round to float32, kept as float64 (arithmetic="xgboost")."""
+    if np.ndim(v) == 0:
+        return float(np.float32(v))
+    return np.asarray(v, dtype=np.float32).astype(np.float64)
 
 
 def penalty_to_xgboost(penalty):
@@ -77,13 +88,14 @@ class _BaseGradientBoosting(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
+        "arithmetic": [StrOptions({"exact", "xgboost"})],
     }
 
     def __init__(self, *, n_estimators=100, learning_rate=0.3, max_depth=6, max_leaves=0,
                  grow_policy="depthwise", min_child_weight=1.0, gamma=0.0, reg_alpha=0.0,
                  reg_lambda=1.0, max_delta_step=0.0, penalty=None, base_score=None, subsample=1.0,
                  colsample_bytree=1.0, max_bin=256, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=10, tol=1e-7, random_state=None):
+                 n_iter_no_change=10, tol=1e-7, random_state=None, arithmetic="exact"):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.max_depth = max_depth
@@ -104,13 +116,17 @@ class _BaseGradientBoosting(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.random_state = random_state
+        self.arithmetic = arithmetic
 
     # ------------------------------------------------------------------ loss hooks
     def _n_outputs(self):
         return 1
 
     def _gradients(self, margin, y, weight, g, h):
-        gradients_squared(margin[0], y, weight, g[0], h[0])
+        if self.arithmetic == "xgboost":
+            gradients_squared_xgb(margin[0], y, weight, g[0], h[0])
+        else:
+            gradients_squared(margin[0], y, weight, g[0], h[0])
 
     def _loss(self, margin, y, weight):
         return float(np.average(0.5 * (y - margin[0]) ** 2, weights=weight))
@@ -176,16 +192,28 @@ class _BaseGradientBoosting(BaseEstimator):
             X, y, weight = X[train], y[train], weight[train]
             n = X.shape[0]
 
+        xgb = self.arithmetic == "xgboost"
         if self.base_score is None:
             base = self._default_base_margin(y, weight)
         else:
             base = self._base_margin_from_score(self.base_score)
+        if xgb:
+            # XGBoost's float32 numbers: margin, labels, parameters (TrainParam holds floats)
+            base = _f32(base)
+            y = _f32(y)
+            reg_alpha, reg_lambda = _f32(reg_alpha), _f32(reg_lambda)
         self.base_margin_ = base
+        numbers = (float(self.max_delta_step), float(self.min_child_weight), float(self.gamma),
+                   float(self.learning_rate))
+        max_delta_step, min_child_weight, gamma, learning_rate = (
+            tuple(_f32(v) for v in numbers) if xgb else numbers)
         K = self._n_outputs()
 
         mapper = BinMapper(self.max_bin, random_state=int(rng.integers(2**31))).fit(
             X, weight if sample_weight is not None else None)
-        binned = mapper.transform(X, has_nan=bool(np.isnan(X).any()))
+        has_nan = bool(np.isnan(X).any())
+        dense = not has_nan
+        binned = mapper.transform(X, has_nan=has_nan)
         self.bin_thresholds_ = mapper.thresholds_
         n_bins, missing_bin = mapper.n_bins_, mapper.missing_bin_
         table = mapper.threshold_table_
@@ -234,20 +262,21 @@ class _BaseGradientBoosting(BaseEstimator):
                 tree_rows = rows.copy()
                 (feature, split_bin, missing_left, left, right, value, gain, cover, depth, start,
                  end) = grow_tree(binned, g[k], h[k], tree_rows, features, n_bins, missing_bin,
-                                  hists, reg_alpha, reg_lambda, float(self.max_delta_step),
-                                  float(self.min_child_weight), float(self.gamma),
-                                  float(self.learning_rate), max_depth, max_leaves, lossguide)
+                                  hists, reg_alpha, reg_lambda, max_delta_step, min_child_weight,
+                                  gamma, learning_rate, max_depth, max_leaves, lossguide, xgb,
+                                  dense)
                 split = feature >= 0
                 threshold = np.full(feature.size, np.nan)
                 threshold[split] = table[feature[split], split_bin[split]]
                 tree = Tree(feature, threshold, split_bin, missing_left, left, right, value, gain,
                             cover, depth, output=k)
                 if tree_rows.size == n:  # every row was in the tree: its partition says where
-                    add_leaf_values_partitioned(tree_rows, feature, start, end, value, margin[k])
+                    add_leaf_values_partitioned(tree_rows, feature, start, end, value, margin[k],
+                                                xgb)
                 else:
                     apply_binned(binned, missing_bin, feature, split_bin, missing_left, left,
                                  right, leaves)
-                    add_leaf_values(leaves, value, margin[k])
+                    add_leaf_values(leaves, value, margin[k], xgb)
                 new.append(tree)
             trees.extend(new)
             self.train_score_.append(self._loss(margin, y, weight))
@@ -404,6 +433,16 @@ _PARAMS_DOC = """
         See ``early_stopping``.
     random_state : int, RandomState or None
         Seeds subsample, colsample_bytree, the validation split and the binning subsample.
+    arithmetic : {"exact", "xgboost"}, default="exact"
+        ``"exact"``: gains in float64 and node sums in float64, so a split whose exact gain is
+        0 is never made and integer weights equal repeated rows exactly. ``"xgboost"``:
+        XGBoost 3.2's own arithmetic (``tree_method="hist"``), operation by operation — float32
+        parameters, margins and gradients (``(p - y) w`` rounded), gains and leaf weights
+        rounded to float32 where its hist evaluator rounds them, its node sums and scan order,
+        ``gain > 1e-6f``, no tie tolerance. It reproduces XGBoost's trees split for split,
+        including the splits XGBoost makes on float32 rounding noise (e.g. ``reg_lambda=0``
+        with ``max_delta_step > 0``, where every child clips to the same weight and the exact
+        gain is 0). For comparison with XGBoost; see docs/boosting.md, "Numerics".
 
     Sample weights multiply each row's gradient and hessian (as in XGBoost; not rescaled).
 """
@@ -478,10 +517,12 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
         return 1 if self.n_classes_ == 2 else self.n_classes_
 
     def _gradients(self, margin, y, weight, g, h):
+        xgb = self.arithmetic == "xgboost"
         if self.n_classes_ == 2:
-            gradients_logistic(margin[0], y, weight, g[0], h[0])
+            (gradients_logistic_xgb if xgb else gradients_logistic)(margin[0], y, weight, g[0],
+                                                                    h[0])
         else:
-            gradients_softmax(margin, y, weight, g, h)
+            (gradients_softmax_xgb if xgb else gradients_softmax)(margin, y, weight, g, h)
 
     def _loss(self, margin, y, weight):
         if self.n_classes_ == 2:
@@ -495,6 +536,8 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
     def _default_base_margin(self, y, weight):
         if self.n_classes_ == 2:
             p = float(np.clip(np.average(y, weights=weight), 1e-12, 1 - 1e-12))
+            if self.arithmetic == "xgboost":  # XGBoost's float32 ProbToMargin of the mean
+                return np.array([logit_xgb(p)])
             return np.array([np.log(p / (1 - p))])
         share = np.bincount(y.astype(np.int64), weights=weight, minlength=self.n_classes_)
         share = np.clip(share / share.sum(), 1e-12, None)
@@ -506,6 +549,8 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGradientBoosting):
             if not 0 < score < 1:
                 raise ValueError(f"base_score of a binary classifier is a probability in (0, 1), "
                                  f"got {score!r}")
+            if self.arithmetic == "xgboost":
+                return np.array([logit_xgb(float(score))])
             return np.array([np.log(score / (1 - score))])
         return np.full(self.n_classes_, float(score))
 
