@@ -33,6 +33,7 @@ from sklearn.model_selection import KFold
 from ..linear_model import ElasticNet, Lasso, Ridge, enet_path, one_standard_error_alpha, ridge_path
 from . import table as tables
 from ._errors import InputError, OneLineParser, report_and_exit_code
+from .fit_dask import LOCAL_WORKERS
 
 PROG = "shrinkage fit"
 PENALTIES = ("l1", "l2", "elasticnet")
@@ -54,7 +55,9 @@ def _parser():
         "lambda.min and lambda.1se on the original scale and write coefficients, the path plot, "
         "the CV curve and report.html to --out. Without DATA: the embedded diabetes data.",
     )
-    parser.add_argument("data", nargs="?", help="CSV file (or .parquet with pyarrow installed)")
+    parser.add_argument("data", nargs="*", metavar="DATA",
+                        help="CSV file (or .parquet with pyarrow installed); with --dask: "
+                        "Parquet files, directories or globs (or CSV files)")
     parser.add_argument("--target", metavar="COL", help="column to predict (default: the last)")
     parser.add_argument("--penalty", choices=PENALTIES, default="l1",
                         help="l1 (lasso, default), l2 (ridge) or elasticnet")
@@ -79,10 +82,21 @@ def _parser():
                         help="drop rows with missing values (default: reject them)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, no table")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--dask", action="store_true",
+                        help="read DATA with dask.dataframe and fit on a dask cluster (the rows "
+                        "never reach this process); needs shrinkage[dask]")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="with --dask: the address of an existing dask scheduler (default: "
+                        f"a local cluster of {LOCAL_WORKERS} single-threaded worker processes)")
     return parser
 
 
 def _check_args(args):
+    if args.scheduler is not None and not args.dask:
+        raise InputError("--scheduler applies to --dask only")
+    if len(args.data) > 1 and not args.dask:
+        raise InputError(f"{len(args.data)} DATA files given: one table at a time, or pass "
+                         "--dask to read several Parquet files as one")
     if args.l1_ratio is not None:
         if args.penalty != "elasticnet":
             raise InputError("--l1-ratio applies to --penalty elasticnet only")
@@ -242,7 +256,8 @@ def build_result(table, fit, args, l1_ratio, mean, scale):
     best = int(np.argmin(fit.cvm))
     one_se = int(np.flatnonzero(fit.alphas == fit.alpha_1se)[0])
     return {
-        "data": {"source": table.source, "target": table.target, "n_rows": int(table.y.size),
+        "data": {"source": table.source, "target": table.target,
+                 "n_rows": int(getattr(table, "n_rows", None) or table.y.size),
                  "n_rows_read": table.n_rows_read, "n_rows_dropped": table.n_rows_dropped,
                  "features": table.feature_names, "one_hot": table.encoded},
         "settings": {"penalty": args.penalty, "l1_ratio": l1_ratio, "cv_folds": args.cv,
@@ -261,6 +276,18 @@ def build_result(table, fit, args, l1_ratio, mean, scale):
         "cv": {"lambda": fit.alphas.tolist(), "mse": fit.cvm.tolist(), "mse_se": fit.cvsd.tolist(),
                "n_nonzero": fit.n_nonzero.tolist()},
     }
+
+
+def _dask_lines(summary):
+    if summary is None:
+        return []
+    passes = summary["passes"]
+    where = ("a local cluster" if summary["scheduler"] == "local"
+             else f"the scheduler at {summary['scheduler']}")
+    return [f"dask: {summary['n_partitions']} partitions on {where} ({summary['n_workers']} "
+            f"workers); {summary['n_passes']} passes over the data ({passes['moments']} for the "
+            f"column moments, {passes['cross_validation']} for the cross-validation and the "
+            f"λ.min refit, {passes['path']} for the path)"]
 
 
 def _fmt(value):
@@ -288,13 +315,15 @@ def summary_text(result):
         f"{data['source']}: {data['n_rows']} rows, {len(data['features'])} features{dropped}; "
         f"target '{data['target']}'",
         f"{name[settings['penalty']]}: minimises {result['objective']}",
-        f"{settings['cv_folds']}-fold cross-validation (seed {settings['seed']}) over "
+        f"{settings['cv_folds']}-fold cross-validation ("
+        f"{settings.get('folds') or 'seed ' + str(settings['seed'])}) over "
         f"{settings['n_lambda']} λ from {settings['lambda_max']:.4g} to "
         f"{settings['lambda_min_grid']:.4g}",
         f"lambda.min = {result['lambda_min']:.6g}   CV MSE {mse['lambda_min']:.6g} ± "
         f"{mse['se_lambda_min']:.3g}   {result['n_nonzero']['lambda_min']} nonzero",
         f"lambda.1se = {result['lambda_1se']:.6g}   CV MSE {mse['lambda_1se']:.6g} ± "
         f"{mse['se_lambda_1se']:.3g}   {result['n_nonzero']['lambda_1se']} nonzero",
+        *_dask_lines(result.get("dask")),
         "",
         "Coefficients on the original scale of the features:",
         coefficient_table(result),
@@ -338,32 +367,45 @@ def write_outputs(out, result, fit, table):
 def run(args):
     """Load, check, fit and write; returns the result dictionary."""
     _check_args(args)
-    if args.data is None:
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} exists and is not a folder")
+    if args.dask:  # the same computation through the estimators' dask route
+        from . import fit_dask
+
+        table, fit, l1_ratio, mean, scale, dask_summary = fit_dask.run(args)
+        result = build_result(table, fit, args, l1_ratio, mean, scale)
+        result["settings"].update(seed=None, folds=dask_summary["folds"], path_tol=REFIT_TOL)
+        result["dask"] = dask_summary
+    else:
+        table, fit, l1_ratio, mean, scale = _fit_in_memory(args)
+        result = build_result(table, fit, args, l1_ratio, mean, scale)
+    try:
+        write_outputs(out, result, fit, table)
+    except OSError as err:
+        raise InputError(f"cannot write to --out {out}: {err.strerror}") from err
+    return result
+
+
+def _fit_in_memory(args):
+    if not args.data:
         frame, source = tables.load_default(), "diabetes (embedded)"
         target = args.target or "progression"
     else:
-        frame, source = tables.read_table(args.data, sep=args.sep), args.data
+        frame, source = tables.read_table(args.data[0], sep=args.sep), args.data[0]
         target = args.target
     table = tables.prepare(frame, target, source=source, onehot=not args.no_onehot,
                            max_levels=args.max_levels, dropna=args.dropna)
     n = table.y.size
     if args.cv > n:
         raise InputError(f"--cv {args.cv} needs at least {args.cv} rows; {source} has {n}")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} exists and is not a folder")
     l1_ratio = {"l1": 1.0, "l2": 0.0}.get(args.penalty, args.l1_ratio or 0.5)
     Z, mean, scale = standardize(table.X)
     with _progress(not (args.quiet or args.json), args.cv + 1) as advance:
         fit = cross_validate(Z, table.y, penalty=args.penalty, l1_ratio=l1_ratio,
                              n_folds=args.cv, seed=args.seed, n_alphas=args.n_lambda,
                              min_ratio=args.lambda_min_ratio, advance=advance)
-    result = build_result(table, fit, args, l1_ratio, mean, scale)
-    try:
-        write_outputs(out, result, fit, table)
-    except OSError as err:
-        raise InputError(f"cannot write to --out {out}: {err.strerror}") from err
-    return result
+    return table, fit, l1_ratio, mean, scale
 
 
 def main(argv=None):

@@ -34,7 +34,8 @@ def render_report(result, path_png, cv_png, coefficient_text):
                      + (f" of {', '.join(data['one_hot'])}" if data["one_hot"] else "")),
         ("penalty", settings["penalty"]),
         ("l1_ratio ρ", f"{settings['l1_ratio']:g}"),
-        ("cross-validation", f"{settings['cv_folds']}-fold, shuffled, seed {settings['seed']}"),
+        ("cross-validation", f"{settings['cv_folds']}-fold, "
+         + (settings.get("folds") or f"shuffled, seed {settings['seed']}")),
         ("λ grid", f"{settings['n_lambda']} values, log-spaced from {settings['lambda_max']:.6g} "
                    f"to {settings['lambda_min_grid']:.6g}"),
         ("standardisation", settings["standardize"]),
