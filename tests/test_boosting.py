@@ -77,6 +77,46 @@ def test_split_gain_is_the_decrease_of_the_penalized_objective():
         assert gain == pytest.approx(brute, abs=1e-6)
 
 
+def test_xgboost_arithmetic_is_the_exact_formula_rounded_to_float32():
+    """arithmetic="xgboost" evaluates the same weight and score in XGBoost's float32 steps: the
+    weight is the float32 rounding of the exact one (to an ulp: XGBoost's closed form and the
+    prox step round differently in float64), the score agrees to float32 precision, and the
+    same exact zeros (|G| <= alpha, H < min_child_weight) come out."""
+    rng = np.random.default_rng(11)
+    f32 = np.float32
+    for _ in range(300):
+        G, H = rng.normal(0, 10), rng.uniform(0.1, 20)
+        alpha, lam = rng.choice([0.0, 1.0, rng.uniform(0, 5)]), rng.choice([0.0, rng.uniform(0, 5)])
+        d, mcw = rng.choice([0.0, 0.5, rng.uniform(0.05, 1)]), rng.choice([0.0, 1.0, 5.0])
+        alpha, lam, d = float(f32(alpha)), float(f32(lam)), float(f32(d))  # float32 parameters
+        w = kernels.leaf_weight(G, H, alpha, lam, d, mcw)
+        w32 = kernels.leaf_weight_xgb(G, H, alpha, lam, d, mcw)
+        assert w32 == f32(w32)
+        assert abs(w32 - w) <= np.spacing(f32(abs(w))), (G, H, alpha, lam, d, mcw)
+        assert (w32 == 0.0) == (w == 0.0)
+        score = kernels.node_score(G, H, alpha, lam, d, mcw)
+        score32 = kernels.node_score_xgb(G, H, alpha, lam, d, mcw)
+        assert score32 == f32(score32)
+        assert score32 == pytest.approx(score, rel=1e-6, abs=1e-5 * (abs(G) + H))
+
+
+def test_exact_arithmetic_does_not_split_on_a_zero_gain():
+    """reg_lambda = 0 and every child clipped to the same weight: each split gains exactly 0.
+    The default arithmetic leaves the root a leaf; arithmetic="xgboost" splits, as XGBoost does,
+    on its float32 rounding noise, into children of the same value (same predictions)."""
+    X, _ = _regression(300, 4)
+    y = 100.0 + np.sin(X[:, 0])
+    common = dict(n_estimators=1, max_depth=1, reg_lambda=0.0, max_delta_step=0.5,
+                  base_score=0.0, learning_rate=0.3)
+    exact = GradientBoostingRegressor(**common).fit(X, y)
+    assert exact.trees_[0].feature[0] == -1 and exact.trees_[0].value[0] == 0.15
+    noisy = GradientBoostingRegressor(**common, arithmetic="xgboost").fit(X, y)
+    tree = noisy.trees_[0]
+    assert tree.feature[0] >= 0 and 1e-6 < tree.gain[0] < 1e-6 * (y.sum() - 0.25 * y.size)
+    assert np.all(tree.leaf_values == np.float32(0.15))
+    np.testing.assert_allclose(noisy.predict(X), exact.predict(X), rtol=1e-7)
+
+
 def test_leaf_weight_is_the_penalty_objects_prox_at_the_newton_point():
     """One prox: the leaf weight is ElasticNet.prox(-G/H, step=1/H) of the mapped penalty."""
     rng = np.random.default_rng(0)
