@@ -304,3 +304,47 @@ def test_missing_values_default_direction_against_xgboost():
     for mine, dump in zip(ours.trees_, _xgb_trees(theirs.get_booster()), strict=True):
         _compare_tree(mine, 0, dump)
     np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-5, atol=1e-5)
+
+
+def _xgboost_pair(model, xgb_model, X, y, sample_weight=None, **params):
+    ours = model(**params, arithmetic="xgboost").fit(X, y, sample_weight=sample_weight)
+    theirs = xgb_model(**params, tree_method="hist", n_jobs=1).fit(X, y,
+                                                                  sample_weight=sample_weight)
+    dumps = _xgb_trees(theirs.get_booster())
+    for t, (mine, dump) in enumerate(zip(ours.trees_, dumps, strict=True)):
+        try:
+            _compare_tree_exactly(mine, 0, dump)
+        except AssertionError as err:
+            raise AssertionError(f"tree {t}: {err}") from None
+    return ours, theirs
+
+
+@pytest.mark.parametrize("lam, mds", [(1.0, 0.0), (0.0, 0.5)])
+def test_xgboost_arithmetic_beyond_the_grid(lam, mds):
+    """arithmetic="xgboost", node for node and bit for bit, where the grid does not go: missing
+    values (XGBoost's backward scan), leaf-wise growth, tied values (several rows a bin),
+    multiclass softmax with sample weights, and base_score left to its default."""
+    common = dict(max_bin=512, reg_lambda=lam, max_delta_step=mds)
+    X, y, weight = make_problem("gauss", "squared")
+    X_nan = X.copy()
+    X_nan[np.random.default_rng(1).random(X.shape) < 0.15] = np.nan
+    ours, theirs = _xgboost_pair(GradientBoostingRegressor, xgb.XGBRegressor, X_nan, y,
+                                 n_estimators=10, max_depth=4, base_score=0.0, **common)
+    assert any(t.missing_left[t.feature >= 0].any() for t in ours.trees_)
+    np.testing.assert_allclose(ours.predict(X_nan), theirs.predict(X_nan), rtol=1e-5, atol=1e-5)
+    _xgboost_pair(GradientBoostingRegressor, xgb.XGBRegressor, X, y, n_estimators=10,
+                  max_depth=0, max_leaves=7, grow_policy="lossguide", base_score=0.0,
+                  reg_alpha=1.0, **common)
+    _xgboost_pair(GradientBoostingRegressor, xgb.XGBRegressor, np.round(X * 4) / 4, y,
+                  n_estimators=10, max_depth=4, base_score=0.0, **common)
+    classes = np.digitize(y, np.quantile(y, [0.33, 0.66]))
+    ours, theirs = _xgboost_pair(GradientBoostingClassifier, xgb.XGBClassifier, X, classes,
+                                 weight, n_estimators=10, max_depth=3, base_score=0.5,
+                                 **common)  # XGBClassifier: multi:softprob
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-5,
+                               atol=1e-6)
+    X, y, weight = make_problem("gauss", "logistic")
+    ours, theirs = _xgboost_pair(GradientBoostingClassifier, xgb.XGBClassifier, X, y, weight,
+                                 n_estimators=10, max_depth=3, **common)
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-5,
+                               atol=1e-6)
