@@ -131,6 +131,42 @@ def test_fit_equals_numpy_and_is_certified(problem, layouts, layout, kind):
         assert list(est.feature_names_in_) == [f"x{j}" for j in range(P)]
 
 
+def test_unpenalized_features_on_the_gram_route(problem, layouts):
+    """penalty_factor with zeros and unequal weights: single fits (lasso, ridge through
+    solvers.closed_form, ridge with alpha = 0 by least squares), a 50-alpha path and LassoCV
+    equal the NumPy ones, with certified gaps."""
+    X, y, amax = problem
+    Xd, yd = layouts["8 equal"]
+    factor = np.r_[0.0, 0.0, 0.0, np.linspace(0.5, 2.0, P - 3)]
+    null = _null_objective(y)
+    for est in (Lasso(alpha=amax / 20, penalty_factor=factor, tol=TOL),
+                Ridge(alpha=amax, penalty_factor=factor, tol=TOL)):
+        ref = type(est)(**est.get_params()).fit(X, y)
+        est.fit(Xd, yd)
+        np.testing.assert_allclose(est.coef_, ref.coef_, rtol=RTOL,
+                                   atol=RTOL * np.abs(ref.coef_).max())
+        assert est.intercept_ == pytest.approx(ref.intercept_, rel=RTOL)
+        assert est.dual_gap_ <= TOL * null and est.n_passes_ == 2
+    # alpha = 0: least squares, from the Gram matrix's normal equations
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    ols = np.linalg.lstsq(Xc, yc, rcond=None)[0]
+    est = Ridge(alpha=0.0).fit(Xd, yd)
+    np.testing.assert_allclose(est.coef_, ols, rtol=RTOL, atol=RTOL * np.abs(ols).max())
+    assert est.dual_gap_ <= TOL * null
+    ref = enet_path(X, y, l1_ratio=0.8, alphas=50, eps=1e-2, tol=TOL, penalty_factor=factor)
+    path = enet_path(Xd, yd, l1_ratio=0.8, alphas=50, eps=1e-2, tol=TOL, penalty_factor=factor)
+    np.testing.assert_allclose(path.alphas, ref.alphas, rtol=1e-12)
+    np.testing.assert_allclose(path.coefs, ref.coefs, rtol=RTOL,
+                               atol=RTOL * np.abs(ref.coefs).max())
+    assert np.all(path.dual_gaps <= TOL * null) and path.n_passes == 2
+    assert np.all(path.coefs[:3] != 0)  # the unpenalized features are in from the start
+    folds = [(np.setdiff1d(np.arange(N), t), t) for t in np.array_split(np.arange(N), 4)]
+    ref = LassoCV(alphas=20, eps=1e-2, cv=folds, tol=1e-10, penalty_factor=factor).fit(X, y)
+    est = LassoCV(alphas=20, eps=1e-2, cv=4, tol=1e-10, penalty_factor=factor).fit(Xd, yd)
+    assert est.alpha_ == pytest.approx(ref.alpha_, rel=1e-12)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=RTOL, atol=RTOL * np.abs(ref.coef_).max())
+
+
 def test_two_passes_counted_on_the_scheduler(client, problem, layouts):
     """Independently of ``n_passes_``: the only tasks that read blocks are one statistics task
     and one residual task per block."""
@@ -323,6 +359,33 @@ def test_wide_working_set_route(client, monkeypatch, caplog, l1_ratio):
     assert 2 <= est.n_passes_ <= 12
 
 
+@pytest.mark.filterwarnings("ignore:Sending large graph")
+def test_wide_route_with_unpenalized_features(client, monkeypatch):
+    """Unpenalized features on the working-set route: always in the working set, the dual point
+    projected off them through their Gram columns (p x |U|, returned by every pass); the NumPy
+    optimum, certified."""
+    import shrinkage.dask._wide as wide
+
+    monkeypatch.setattr(wide, "GRAM_MAX_BYTES", 1 << 20)
+    rng = np.random.default_rng(8)
+    n, p = 600, 800
+    X = rng.standard_normal((n, p)) + rng.uniform(-2, 2, p)
+    y = X[:, :10] @ rng.standard_normal(10) + 0.5 * rng.standard_normal(n) + 2.0
+    factor = np.ones(p)
+    factor[[0, 5, 400]] = 0.0
+    factor[1:5] = 3.0
+    alpha = alpha_max(make_design(X, y), L1(1.0, weights=factor)) / 10
+    ref = Lasso(alpha=alpha, penalty_factor=factor, tol=TOL).fit(X, y)
+    Xd, yd = client.persist([da.from_array(X, chunks=(200, p)), da.from_array(y, chunks=200)])
+    est = Lasso(alpha=alpha, penalty_factor=factor, tol=TOL).fit(Xd, yd)
+    assert est.n_passes_ > 2  # the working-set route
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=RTOL, atol=RTOL * np.abs(ref.coef_).max())
+    assert est.intercept_ == pytest.approx(ref.intercept_, abs=RTOL * np.abs(X.mean(axis=0))
+                                           @ np.abs(ref.coef_))
+    assert est.dual_gap_ <= TOL * _null_objective(y)
+    assert np.all(est.coef_[[0, 5, 400]] != 0)
+
+
 def test_worker_killed_mid_pass_gives_the_same_fit(client, problem):
     """Kill one worker process while a pass runs: its tasks are recomputed elsewhere (the blocks
     are recomputable from the graph) and the fit is bit-for-bit the undisturbed one."""
@@ -386,6 +449,37 @@ def test_l1_logistic_equals_numpy_with_two_passes_per_newton_step(client, proble
     keys = [d["key"][0] if isinstance(d["key"], tuple) else d["key"] for d in stream.data]
     reads = sum(k.startswith(("_labels_task", "_newton_task", "_step_task")) for k in keys)
     assert reads == len(chunks) * est.n_passes_
+    _check_classifier_outputs(est, X, Xd)
+
+
+def _check_classifier_outputs(est, X, Xd):
+    """decision_function, predict_proba, predict_log_proba and predict on dask input: lazy dask
+    arrays, blockwise, equal to the NumPy outputs (labels of the classes' own dtype)."""
+    for method in ("decision_function", "predict_proba", "predict_log_proba"):
+        out = getattr(est, method)(Xd)
+        assert isinstance(out, da.Array)
+        np.testing.assert_allclose(out.compute(), getattr(est, method)(X), rtol=1e-12,
+                                   atol=1e-300)
+    labels = est.predict(Xd)
+    assert isinstance(labels, da.Array) and labels.dtype == est.classes_.dtype
+    assert labels.numblocks[0] == (Xd.numblocks[0] if hasattr(Xd, "numblocks") else Xd.npartitions)
+    np.testing.assert_array_equal(labels.compute(), est.predict(X))
+
+
+def test_multiclass_predictions_on_dask_input(client):
+    """A multinomial model fitted in memory predicts dask arrays and DataFrames blockwise."""
+    from shrinkage import LogisticRegression
+
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((600, 4))
+    labels = np.array(["a", "b", "c"])[np.argmax(X[:, :3] + 0.5 * rng.standard_normal((600, 3)),
+                                                 axis=1)]
+    est = LogisticRegression(penalty="l1", C=0.5).fit(X, labels)
+    _check_classifier_outputs(est, X, da.from_array(X, chunks=(250, 2)))
+    frame = dd.from_pandas(pd.DataFrame(X, columns=list("pqrs")), npartitions=3)
+    _check_classifier_outputs(est, X, frame)
+    with pytest.raises(ValueError, match="features"):
+        est.predict(da.from_array(X[:, :3], chunks=100))
 
 
 def test_explicit_client_and_detection(client, problem, layouts):

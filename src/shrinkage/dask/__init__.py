@@ -27,13 +27,21 @@ def fit(estimator, X, y, sample_weight=None, client=None):
     return fit_estimator(estimator, X, y, sample_weight, client=client)
 
 
-def __getattr__(name):
-    if name in ("enet_path", "lasso_path", "predict"):
-        from . import _fit
+_LAZY = {"enet_path": ("_fit", "enet_path_dask"), "lasso_path": ("_fit", "lasso_path_dask"),
+         "predict": ("_predict", "predict_dask"),
+         "decision_function": ("_predict", "decision_function_dask"),
+         "predict_labels": ("_predict", "predict_labels_dask"),
+         "map_scores": ("_predict", "map_scores")}
 
-        return getattr(_fit, {"enet_path": "enet_path_dask", "lasso_path": "lasso_path_dask",
-                              "predict": "predict_dask"}[name])
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(f".{module}", __name__), attribute)
     raise AttributeError(name)
 
 
-__all__ = ["enet_path", "fit", "is_dask_collection", "lasso_path", "predict"]
+__all__ = ["decision_function", "enet_path", "fit", "is_dask_collection", "lasso_path",
+           "map_scores", "predict", "predict_labels"]

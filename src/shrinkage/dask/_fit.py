@@ -13,10 +13,10 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ..penalties import ElasticNet as ElasticNetPenalty
-from ..solvers import solve_enet
+from ..solvers import solve_enet, solve_ridge
 from ..solvers.gram_design import GramDesign, certified_gap, squared_error_sums, tree_merge
 from ..solvers.path import alpha_max, solve_path
-from ._blocks import Blocks, require_dask, residual_pass, stats_pass
+from ._blocks import Blocks, residual_pass, stats_pass
 from ._wide import fit_wide, gram_fits, wide_stats
 
 
@@ -87,7 +87,7 @@ def fit_linear(estimator, X, y, sample_weight=None, client=None):
     l1, l2 = penalty.lower(p)
     design = GramDesign(stats, estimator.fit_intercept)
     if penalty.l1_ratio == 0 and not penalty.positive:
-        w, n_iter = design.solve_ridge(l2), 1
+        w, n_iter = solve_ridge(design, l2)  # Cholesky of the Gram matrix (solvers.closed_form)
     else:
         init = estimator._warm_start_coef(p, 1)
         result = solve_enet(design, l1, l2, penalty.positive,
@@ -125,12 +125,6 @@ def _fit_linear_wide(estimator, blocks, sample_weight, client):
     return estimator
 
 
-def _check_path_penalty(l1, l2):
-    if np.any((l1 == 0) & (l2 == 0)):
-        raise NotImplementedError("unpenalized features (penalty_factor 0) are not supported on "
-                                  "dask paths yet; fit them with Lasso/ElasticNet")
-
-
 def enet_path_dask(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
                    sample_weight=None, penalty_factor=None, positive=False, precompute="auto",
                    max_iter=1000, tol=1e-4, client=None):
@@ -153,7 +147,6 @@ def enet_path_dask(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=Tr
     def penalty_at(alpha):
         return ElasticNetPenalty(alpha, l1_ratio, penalty_factor, positive)
 
-    _check_path_penalty(*penalty_at(1.0).lower(blocks.n_features))
     alphas = resolve_alphas(alphas, lambda: alpha_max(design, penalty_at(1.0)), eps)
     result = solve_path(design, penalty_at, alphas, max_iter=max_iter, tol=tol, precompute=True)
     intercepts = (np.array([design.intercept(result.coefs[:, k]) for k in range(alphas.size)])
@@ -205,7 +198,6 @@ def fit_cv(estimator, X, y, sample_weight=None, client=None):
         def penalty_at(alpha, ratio=ratio):
             return ElasticNetPenalty(alpha, ratio, estimator.penalty_factor, estimator.positive)
 
-        _check_path_penalty(*penalty_at(1.0).lower(p))
         grid = resolve_alphas(estimator.alphas, lambda pa=penalty_at: alpha_max(design, pa(1.0)),
                               estimator.eps)
         errors = []
@@ -229,26 +221,3 @@ def fit_cv(estimator, X, y, sample_weight=None, client=None):
     _store_certified_fit(estimator, design, blocks, result.coef, result.n_iter, l1, l2, penalty,
                          client)
     return estimator
-
-
-def predict_dask(estimator, X):
-    """``X w + b`` as a dask array (one block per row block of X)."""
-    require_dask()
-    coef = np.asarray(estimator.coef_, dtype=np.float64)
-    intercept = estimator.intercept_
-    n_features = coef.shape[-1]
-    if hasattr(X, "columns"):
-        if len(X.columns) != n_features:
-            raise ValueError(f"X has {len(X.columns)} features, the model {n_features}")
-        X = X.to_dask_array()
-    elif X.ndim != 2 or X.shape[1] != n_features:
-        raise ValueError(f"X has shape {X.shape}, the model expects {n_features} features")
-    if len(X.chunks[1]) > 1:
-        X = X.rechunk({1: -1})
-
-    def block_predict(block):
-        return np.asarray(block, dtype=np.float64) @ coef.T + intercept
-
-    if coef.ndim == 1:
-        return X.map_blocks(block_predict, drop_axis=1, dtype=np.float64)
-    return X.map_blocks(block_predict, chunks=(X.chunks[0], (coef.shape[0],)), dtype=np.float64)

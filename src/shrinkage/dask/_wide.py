@@ -7,7 +7,10 @@ current solution ``w`` (supported inside the working set ``A``):
 - the exact residual sums ``||r||^2``, ``r'y`` and the full ``Xc' r`` (p numbers): the certified
   duality gap of ``w`` and every feature's KKT violation;
 - the working set's Gram block ``Xc_A' Xc_A`` and ``Xc_A' yc`` (centred around the global means of
-  pass 0, so without cancellation).
+  pass 0, so without cancellation);
+- with unpenalized features U (``penalty_factor`` 0), their columns of the Gram matrix
+  ``Xc' Xc_U`` (p x |U|): the certificate projects the dual point off them, as the Gram route's
+  does. U is always in the working set, so the first subproblem is their least-squares fit.
 
 If the gap of ``w`` meets the tolerance, ``w`` is returned, certified. Otherwise the subproblem on
 ``A`` is solved exactly on the client by the single-machine covariance-mode solver
@@ -44,12 +47,14 @@ class _WidePass:
     residual: ResidualStats
     xx: np.ndarray  # Xc_A' S Xc_A
     xy: np.ndarray  # Xc_A' S yc
+    xu: np.ndarray  # Xc' S Xc_U (p, |U|)
 
     def __add__(self, other):
-        return _WidePass(self.residual + other.residual, self.xx + other.xx, self.xy + other.xy)
+        return _WidePass(self.residual + other.residual, self.xx + other.xx, self.xy + other.xy,
+                         self.xu + other.xu)
 
 
-def _wide_task(partition, X, y, s, w, features, x_offset, y_offset):
+def _wide_task(partition, X, y, s, w, features, unpenalized, x_offset, y_offset):
     X, y, s = read_block(partition, X, y, s, None)
     Xc = X - x_offset
     yc = y - y_offset
@@ -58,12 +63,13 @@ def _wide_task(partition, X, y, s, w, features, x_offset, y_offset):
     XA = Xc[:, features]
     XAs = XA if s is None else XA * s[:, None]
     residual = ResidualStats(np.array([rs @ r]), np.array([rs @ yc]), (Xc.T @ rs)[:, None])
-    return _WidePass(residual, XAs.T @ XA, XAs.T @ yc)
+    XU = Xc[:, unpenalized] if s is None else Xc[:, unpenalized] * s[:, None]
+    return _WidePass(residual, XAs.T @ XA, XAs.T @ yc, Xc.T @ XU)
 
 
-def _wide_pass(blocks, w, features, x_offset, y_offset, client):
+def _wide_pass(blocks, w, features, unpenalized, x_offset, y_offset, client):
     dask = require_dask()
-    args = [dask.delayed(np.asarray(a)) for a in (w, features, x_offset)]
+    args = [dask.delayed(np.asarray(a)) for a in (w, features, unpenalized, x_offset)]
     leaves = [dask.delayed(_wide_task, pure=True)(i, x, y, None if blocks.s is None
                                                   else blocks.s[i], *args, float(y_offset))
               for i, (x, y) in enumerate(zip(blocks.x, blocks.y, strict=True))]
@@ -71,12 +77,17 @@ def _wide_pass(blocks, w, features, x_offset, y_offset, client):
 
 
 class _Scaled:
-    """What :func:`certified_gap` needs on the wide route: no Gram matrix."""
+    """What :func:`certified_gap` needs on the wide route: the Gram matrix's columns of the
+    unpenalized features only (``cross`` = Xc'Xc_U, ``xty_u`` = Xc_U'yc, weight-scaled)."""
 
-    gram = None
-
-    def __init__(self, n, weight_scale):
+    def __init__(self, n, weight_scale, unpenalized, cross, xty_u):
         self.n_samples, self.weight_scale = n, weight_scale
+        self._position = {int(j): k for k, j in enumerate(unpenalized)}
+        self._cross, self._xty_u = cross, xty_u
+
+    def gram_columns(self, features):
+        k = [self._position[int(j)] for j in features]
+        return self._cross[:, k], self._xty_u[k]
 
 
 def wide_stats(blocks, fit_intercept, client=None):
@@ -93,8 +104,10 @@ def fit_wide(blocks, stats, fit_intercept, l1, l2, positive, tol, max_iter, coef
     """Working-set elastic net over the blocks from pass 0's ``stats``; returns
     ``(w, intercept, gap, n_iter, passes)`` (``passes`` counts pass 0)."""
     p = blocks.n_features
-    if np.any((l1 == 0) & (l2 == 0)):
-        raise NotImplementedError("unpenalized features are not supported on the wide route")
+    unpenalized = np.flatnonzero((l1 == 0) & (l2 == 0))
+    if 8 * p * unpenalized.size > GRAM_MAX_BYTES:
+        raise NotImplementedError(f"{unpenalized.size} unpenalized features: their {p} x "
+                                  f"{unpenalized.size} Gram columns exceed the memory budget")
     n, scale = stats.count, stats.count / stats.weight
     x_offset = stats.x_mean if fit_intercept else np.zeros(p)
     y_offset = stats.y_mean if fit_intercept else 0.0
@@ -103,9 +116,8 @@ def fit_wide(blocks, stats, fit_intercept, l1, l2, positive, tol, max_iter, coef
     w = np.zeros(p) if coef_init is None else np.array(coef_init, dtype=np.float64)
     # X'r/n at w = 0; a warm start's violations are only known after the first pass
     corr = scale * stats.xy / n if coef_init is None else None
-    features = np.flatnonzero(w)
+    features = np.union1d(np.flatnonzero(w), unpenalized).astype(np.intp)
     passes, n_iter = 1, 0
-    certifier = _Scaled(n, scale)
     gap = np.inf
     for _ in range(max_outer):
         if corr is not None:
@@ -117,8 +129,9 @@ def fit_wide(blocks, stats, fit_intercept, l1, l2, positive, tol, max_iter, coef
             features = np.union1d(features, new).astype(np.intp)
         if features.size == 0:  # w = 0 satisfies every KKT condition
             features = np.array([int(np.argmax(np.abs(stats.xy)))], dtype=np.intp)
-        result = _wide_pass(blocks, w, features, x_offset, y_offset, client)
+        result = _wide_pass(blocks, w, features, unpenalized, x_offset, y_offset, client)
         passes += 1
+        certifier = _Scaled(n, scale, unpenalized, scale * result.xu, scale * stats.xy[unpenalized])
         _, gap = certified_gap(certifier, result.residual, 0, w, l1, l2, positive)
         corr = scale * result.residual.x_r[:, 0] / n
         if gap <= tol_abs:

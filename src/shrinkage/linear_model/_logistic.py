@@ -268,36 +268,67 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
         self.dual_gap_ = result.gap
         self.n_iter_ = np.array([result.n_iter])
 
+    def decision_function(self, X):
+        """Scores ``X coef_' + intercept_``: shape (n_samples,) for two classes, else
+        (n_samples, n_classes). On a dask array or DataFrame: a dask array, block by block."""
+        if is_dask_collection(X):
+            check_is_fitted(self)
+            from ..dask import decision_function as decision_function_dask
+            return decision_function_dask(self, X)
+        return super().decision_function(X)
+
+    def predict(self, X):
+        """Class labels (from ``classes_``) of the highest score; a dask array on dask input."""
+        if is_dask_collection(X):
+            check_is_fitted(self)
+            from ..dask import predict_labels
+            return predict_labels(self, X)
+        return super().predict(X)
+
     def predict_proba(self, X):
         """Class probabilities, columns in the order of ``classes_``.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Or a dask array / DataFrame: the result is then a dask array, block by block.
 
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self)
-        z = self.decision_function(X)
-        if z.ndim == 1:
-            p1 = expit(z)
-            return np.column_stack([1.0 - p1, p1])
-        return softmax(z, axis=1)
+        return _from_scores(self.decision_function(X), _proba, self.classes_.size)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, computed stably."""
         check_is_fitted(self)
-        z = self.decision_function(X)
-        if z.ndim == 1:
-            return np.column_stack([-np.logaddexp(0.0, z), -np.logaddexp(0.0, -z)])
-        return log_softmax(z, axis=1)
+        return _from_scores(self.decision_function(X), _log_proba, self.classes_.size)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _proba(z):
+    if z.ndim == 1:
+        p1 = expit(z)
+        return np.column_stack([1.0 - p1, p1])
+    return softmax(z, axis=1)
+
+
+def _log_proba(z):
+    if z.ndim == 1:
+        return np.column_stack([-np.logaddexp(0.0, z), -np.logaddexp(0.0, -z)])
+    return log_softmax(z, axis=1)
+
+
+def _from_scores(z, transform, n_classes):
+    if is_dask_collection(z):  # the same transform, block by block
+        from ..dask import map_scores
+        return map_scores(z, transform, n_classes)
+    return transform(z)
 
 
 def _ratio(penalty, l1_ratio):

@@ -14,6 +14,10 @@ solved without ever forming an inverse:
   (large sparse designs, where neither Gram matrix fits in memory);
 - ``l2 = 0`` everywhere (a flat prior): least squares by SVD (``lstsq``), minimum-norm when the
   design is rank deficient.
+
+A design known only through its Gram matrix (:class:`~shrinkage.solvers.gram_design.GramDesign`,
+distributed data: ``has_rows`` is False) takes ``primal``, or ``lstsq`` on the normal equations
+(the minimum-norm solution of ``Xc'Xc w = Xc'yc`` is the minimum-norm least-squares one).
 """
 
 import warnings
@@ -52,10 +56,21 @@ def _kernel(design, column_scale):
     return (Xs @ Xs.T).toarray() - np.outer(a, v) - np.outer(v, a) + (m_s @ m_s) * np.outer(v, v)
 
 
+def _normal_equations(design):
+    """``(Xc' Xc, Xc' yc)``: the Gram matrix a design holds (reduced statistics, or one already
+    computed for covariance mode), else formed from the rows."""
+    held = vars(design).get("gram")
+    if held is not None:
+        return held[0], held[1]
+    return _gram(design), design.rmatvec(design.y)
+
+
 def choose_ridge_solver(design, l2):
     n, p = design.n_samples, design.n_features
     if not np.any(l2 > 0):
         return "lstsq"
+    if not getattr(design, "has_rows", True):
+        return "primal"
     if design.is_sparse and min(n, p) > GRAM_LIMIT:
         return "cg"
     if p > n and np.all(l2 > 0):
@@ -71,7 +86,6 @@ def solve_ridge(design, l2, solver="auto", tol=1e-10, max_iter=None):
     """
     l2 = np.asarray(l2, dtype=np.float64)
     n = design.n_samples
-    yc = design.y
     if solver == "auto":
         solver = choose_ridge_solver(design, l2)
     if solver == "svd":
@@ -79,6 +93,11 @@ def solve_ridge(design, l2, solver="auto", tol=1e-10, max_iter=None):
             raise ValueError("solver='svd' needs the same penalty on every feature")
         return ridge_svd_path(design, np.array([l2[0] if l2.size else 0.0]))[0], 1
     if solver == "lstsq":
+        if not getattr(design, "has_rows", True):
+            G, rhs = _normal_equations(design)
+            # the eigenvalues of Xc'Xc are Xc's singular values squared, and its round-off is
+            # ~1e-16 of the largest: RANK_CUTOFF here drops Xc's directions below ~1e-6 of it
+            return la.lstsq(G, rhs, cond=RANK_CUTOFF, check_finite=False)[0], 1
         return _least_squares(design), 1
     if solver == "cg":
         return _ridge_cg(design, l2, tol, max_iter)
@@ -88,14 +107,14 @@ def solve_ridge(design, l2, solver="auto", tol=1e-10, max_iter=None):
         inv_sqrt = 1.0 / np.sqrt(l2)
         K = _kernel(design, inv_sqrt)
         K[np.diag_indices_from(K)] += n
-        dual_coef = la.cho_solve(la.cho_factor(K, lower=True, check_finite=False), yc,
+        dual_coef = la.cho_solve(la.cho_factor(K, lower=True, check_finite=False), design.y,
                                  check_finite=False)
         coef = (design.rmatvec(dual_coef).T * (inv_sqrt**2)).T
         return np.asarray(coef.T), 1
     # primal
-    G = _gram(design).astype(np.float64)
+    G, rhs = _normal_equations(design)
+    G = G.astype(np.float64)  # a copy: a held Gram matrix stays as it is
     G[np.diag_indices_from(G)] += n * l2
-    rhs = design.rmatvec(yc)
     try:
         coef = la.cho_solve(la.cho_factor(G, lower=True, check_finite=False), rhs,
                             check_finite=False)

@@ -24,7 +24,6 @@ cancellation of the Gram-only formula ``||y||^2 - 2 w'X'y + w'X'X w`` (about 1e-
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
 from .._kernels.gap import enet_dual_value, enet_penalty_value, free_unpenalized
 
@@ -119,6 +118,7 @@ class GramDesign:
     """
 
     is_sparse = False
+    has_rows = False  # solvers.closed_form solves ridge from the Gram matrix
 
     def __init__(self, stats, fit_intercept=True):
         n = stats.count
@@ -186,19 +186,10 @@ class GramDesign:
     def X(self):
         raise NotImplementedError(_NO_ROWS)
 
-    def solve_ridge(self, l2):
-        """``(Xc'Xc + n diag(l2)) w = Xc'yc`` by Cholesky (minimum-norm least squares when
-        singular: collinear unpenalized columns, or ``l2 = 0``)."""
-        G = self.gram[0].copy()
-        G[np.diag_indices_from(G)] += self._n * np.asarray(l2, dtype=np.float64)
-        if np.any(l2 > 0):
-            try:
-                return cho_solve(cho_factor(G, lower=True, check_finite=False), self.gram[1],
-                                 check_finite=False)
-            except LinAlgError:
-                pass
-        # Xc'Xc w = Xc'yc: its minimum-norm solution is the minimum-norm least-squares one
-        return np.linalg.lstsq(G, self.gram[1], rcond=1e-12)[0]
+    def gram_columns(self, features):
+        """``(Xc' Xc_F, Xc_F' yc)`` for the columns ``F = features``: what :func:`certified_gap`
+        needs to project the dual point off unpenalized columns."""
+        return self.gram[0][:, features], self.gram[1][features]
 
 
 @dataclass(frozen=True)
@@ -249,16 +240,15 @@ def certified_gap(design, residuals, k, w, l1, l2, positive):
     unpenalized = np.flatnonzero((l1 == 0) & (l2 == 0))
     free = free_unpenalized(unpenalized, w, corr, bool(positive)) if unpenalized.size else unpenalized
     if free.size:
-        if design.gram is None:
-            raise NotImplementedError("unpenalized features need the Gram matrix for the gap")
-        G = design.gram[0]
-        free = free[np.diag(G)[free] > 0]
+        G_f, b_f = design.gram_columns(free)  # (p, |F|), (|F|,)
+        keep = G_f[free, np.arange(free.size)] > 0  # all-zero columns: nothing to project
+        free, G_f, b_f = free[keep], G_f[:, keep], b_f[keep]
     if free.size:
-        G_uu = G[np.ix_(free, free)]
+        G_uu = G_f[free]
         coef = np.linalg.lstsq(G_uu, corr[free], rcond=None)[0]
-        theta_y -= coef @ design.gram[1][free]
+        theta_y -= coef @ b_f
         theta_sq += -2.0 * (coef @ corr[free]) + coef @ (G_uu @ coef)
-        corr = corr - G[:, free] @ coef
+        corr = corr - G_f @ coef
     primal = 0.5 * r_sq / n + enet_penalty_value(w, l1, l2)
     dual, _ = enet_dual_value(theta_y, max(theta_sq, 0.0), corr, l1, l2, bool(positive), n)
     return primal, primal - dual
