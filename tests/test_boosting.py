@@ -277,6 +277,27 @@ def test_missing_values_learn_a_default_direction():
     assert model.predict(np.array([[np.nan, 0.0]]))[0] == pytest.approx(3.0)
 
 
+@pytest.mark.parametrize("arithmetic", ["exact", "xgboost"])
+def test_split_of_the_missing_values_from_all_the_others(arithmetic):
+    """The best split sends every non-missing value one way and NaN the other (the scan's top
+    bin, which has no threshold column): the raw-data threshold is +inf, and predictions on raw
+    data equal the tree's leaves for the training rows."""
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((40, 1))
+    missing = rng.random(40) < 0.5
+    X[missing, 0] = np.nan
+    y = np.where(missing, 1.0, -1.0) + 0.01 * rng.standard_normal(40)
+    model = GradientBoostingRegressor(n_estimators=1, max_depth=1, learning_rate=1.0,
+                                      reg_lambda=0.0, base_score=0.0,
+                                      arithmetic=arithmetic).fit(X, y)
+    tree = model.trees_[0]
+    assert tree.feature[0] == 0 and np.isposinf(tree.threshold[0]) and not tree.missing_left[0]
+    expected = np.where(missing, tree.value[tree.right[0]], tree.value[tree.left[0]])
+    np.testing.assert_array_equal(model.predict(X), expected)
+    np.testing.assert_allclose(expected, [y[missing].mean() if m else y[~missing].mean()
+                                          for m in missing], rtol=1e-6)
+
+
 def test_subsample_and_colsample_are_reproducible_and_change_the_fit():
     X, y = _regression(n=300, p=6)
     kw = dict(n_estimators=10, subsample=0.5, colsample_bytree=0.5)

@@ -145,8 +145,6 @@ def split_gain_xgb(parent_score, gl, hl, gr, hr, reg_alpha, reg_lambda, max_delt
 
 
 # ---------------------------------------------------------------- gradients
-
-
 @njit(cache=True)
 def gradients_squared(margin, y, weight, g, h):
     """``g = s (F - y)``, ``h = s`` for ``(1/2) s (y - F)^2``."""

@@ -267,7 +267,12 @@ class _BaseGradientBoosting(BaseEstimator):
                                   dense)
                 split = feature >= 0
                 threshold = np.full(feature.size, np.nan)
-                threshold[split] = table[feature[split], split_bin[split]]
+                f, b = feature[split], split_bin[split]
+                # the top bin (all values left, NaN right; the table has no column for it) is
+                # +inf; bin -1 (arithmetic="xgboost": NaN alone left) is -inf
+                threshold[split] = np.where(
+                    b >= n_bins[f] - 1, np.inf,
+                    np.where(b < 0, -np.inf, table[f, np.clip(b, 0, table.shape[1] - 1)]))
                 tree = Tree(feature, threshold, split_bin, missing_left, left, right, value, gain,
                             cover, depth, output=k)
                 if tree_rows.size == n:  # every row was in the tree: its partition says where
