@@ -4,6 +4,7 @@ Everything runs on one 2-process ``distributed.LocalCluster`` on loopback (modul
 """
 
 import itertools
+import json
 
 import numpy as np
 import pytest
@@ -22,6 +23,8 @@ from shrinkage import (  # noqa: E402
     enet_path,
     lasso_path,
 )
+from shrinkage.cli import main as cli_main  # noqa: E402
+from shrinkage.cli.fit import summary_text  # noqa: E402
 from shrinkage.penalties import L1  # noqa: E402
 from shrinkage.solvers import make_design  # noqa: E402
 from shrinkage.solvers.gram_design import GramDesign, block_stats, tree_merge  # noqa: E402
@@ -480,6 +483,9 @@ def test_multiclass_predictions_on_dask_input(client):
     _check_classifier_outputs(est, X, frame)
     with pytest.raises(ValueError, match="features"):
         est.predict(da.from_array(X[:, :3], chunks=100))
+    with pytest.raises(NotImplementedError, match="3 classes: multinomial"):
+        LogisticRegression().fit(da.from_array(X, chunks=(300, 4)),
+                                 da.from_array(labels, chunks=300))
 
 
 def test_explicit_client_and_detection(client, problem, layouts):
@@ -492,3 +498,92 @@ def test_explicit_client_and_detection(client, problem, layouts):
     est = sdask.fit(Lasso(alpha=amax / 20, tol=TOL), Xd, yd, client=client)
     ref = _numpy_fit(Lasso(alpha=amax / 20, tol=TOL), X, y)
     np.testing.assert_allclose(est.coef_, ref.coef_, rtol=RTOL, atol=RTOL * np.abs(ref.coef_).max())
+
+
+# --- shrinkage fit --dask, end to end on this module's cluster (more in tests/test_dask_cli.py)
+
+
+def _standardize(X):
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    return (X - mean) / scale, scale
+
+
+def test_cli_dask_fit_equals_the_in_memory_estimators(client, tmp_path, capsys):
+    """``shrinkage fit 'dir/*.parquet' --dask --scheduler ...``: 4 Parquet files with 3 rows of
+    missing values (--dropna), 5 folds (the 4 files repartitioned into 5), elastic net. The
+    grid, lambda.min / lambda.1se, the CV curve and both fits (original scale, certified) are
+    those of the NumPy estimators on the standardised table with the same block folds; the data
+    are read in 5 passes."""
+    pytest.importorskip("matplotlib")
+    rng = np.random.default_rng(0)
+    n, p = 4000, 8
+    X = rng.standard_normal((n, p)) * rng.uniform(0.5, 3, p) + rng.uniform(-5, 5, p)
+    y = X[:, :4] @ np.array([1.0, -2.0, 0.5, 0.3]) + rng.standard_normal(n) + 3.0
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(p)])
+    frame["y"] = y
+    frame.iloc[[3, 1500, 3999], [2, 0, 8]] = np.nan
+    data = tmp_path / "data"
+    data.mkdir()
+    for k, rows in enumerate(np.array_split(np.arange(n), 4)):
+        frame.iloc[rows].to_parquet(data / f"part{k}.parquet", index=False)
+    out = tmp_path / "out"
+    assert cli_main(["fit", str(data / "*.parquet"), "--dask", "--scheduler",
+                     client.scheduler.address, "--penalty", "elasticnet", "--l1-ratio", "0.6",
+                     "--cv", "5", "--dropna", "--n-lambda", "40", "--json", "--out",
+                     str(out)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["data"]["n_rows"] == n - 3 and result["data"]["n_rows_dropped"] == 3
+    assert result["data"]["target"] == "y"  # the last column by default
+    assert result["dask"]["n_passes"] == 5 and result["dask"]["n_partitions"] == 5
+    kept = frame.dropna()
+    X, y = kept.drop(columns="y").to_numpy(), kept["y"].to_numpy()
+    # the partitions the route fitted on: the same lazy repartition, sized here
+    sizes = list(dd.read_parquet(data).dropna().repartition(npartitions=5)
+                 .map_partitions(len).compute(scheduler="sync"))
+    edges = np.cumsum([0, *sizes])
+    folds = [(np.setdiff1d(np.arange(n - 3), np.arange(a, b)), np.arange(a, b))
+             for a, b in itertools.pairwise(edges)]
+    Z, scale = _standardize(X)
+    grid = np.array(result["cv"]["lambda"])
+    Zc = Z - Z.mean(axis=0)
+    assert grid[0] == pytest.approx(np.max(np.abs(Zc.T @ (y - y.mean()))) / (len(y) * 0.6),
+                                    rel=1e-10)
+    cv = ElasticNetCV(l1_ratio=0.6, alphas=grid, cv=folds, tol=1e-10, max_iter=100_000).fit(Z, y)
+    assert result["lambda_min"] == pytest.approx(cv.alpha_min_, rel=1e-12)
+    assert result["lambda_1se"] == pytest.approx(cv.alpha_1se_, rel=1e-12)
+    np.testing.assert_allclose(result["cv"]["mse"], cv.mse_path_.mean(axis=1), rtol=1e-7)
+    np.testing.assert_allclose(result["cv"]["mse_se"], cv.mse_std_, rtol=1e-5)
+    null = 0.5 * np.var(y)
+    for key in ("lambda_min", "lambda_1se"):
+        ref = ElasticNet(alpha=result[key], l1_ratio=0.6, tol=1e-12, max_iter=100_000).fit(Z, y)
+        coefs = result["coefficients"][key]
+        beta = np.array([coefs[f"x{j}"] for j in range(p)])
+        np.testing.assert_allclose(beta, ref.coef_ / scale, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(X @ beta + coefs["(intercept)"], ref.predict(Z), rtol=1e-6)
+        assert -1e-14 * null <= result["dual_gap"][key] <= 1e-8 * null  # round-off may go < 0
+    for name in ("coefficients.csv", "path.png", "cv.png"):
+        assert (out / name).stat().st_size > 0
+    assert "unshuffled" in (out / "report.html").read_text(encoding="utf-8")
+    text = summary_text(result)  # what the command prints without --json
+    assert f"lambda.min = {result['lambda_min']:.6g}" in text
+    assert "5 passes over the data" in text
+
+
+def test_cli_bad_values_found_in_the_moments_pass(client, tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.standard_normal((60, 3)), columns=["a", "b", "y"])
+    args = ["--dask", "--scheduler", client.scheduler.address, "--cv", "3"]
+    for name, column, value, words in (("nan", "b", np.nan, ["missing values", "'b' (1 rows)"]),
+                                       ("inf", "a", np.inf, ["infinite", "'a'"]),
+                                       ("const", "b", None, ["constant", "'b'"])):
+        bad = frame.copy()
+        if value is None:
+            bad[column] = 7.0
+        else:
+            bad.loc[40, column] = value
+        path = tmp_path / f"{name}.parquet"
+        bad.to_parquet(path)
+        code = cli_main(["fit", str(path), *args, "--out", str(tmp_path / "o")])
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and len(err.splitlines()) == 1, err
+        assert all(word in err for word in words), err

@@ -129,7 +129,10 @@ def fit_logistic(estimator, X, y, sample_weight=None, client=None):
             totals[label] = totals.get(label, 0.0) + weight
     classes = np.array(sorted(totals))
     if classes.size != 2:
-        raise NotImplementedError(f"dask input supports two classes, got {classes.size}")
+        raise NotImplementedError(
+            f"{classes.size} classes: multinomial logistic regression is not supported on dask "
+            "input yet (two classes are); fit it in memory, or one binary model per class on "
+            "dask; its predictions on dask input work")
     weight_total = sum(totals.values())
     if not weight_total > 0:
         raise ValueError("sample_weight must have a positive sum")
