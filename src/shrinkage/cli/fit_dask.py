@@ -22,6 +22,7 @@ import contextlib
 import glob
 import importlib.util
 import logging
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -210,10 +211,13 @@ def open_client(scheduler):
         with client:
             yield client
         return
-    with distributed.LocalCluster(n_workers=LOCAL_WORKERS, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None,
-                                  silence_logs=logging.ERROR) as cluster, \
-            distributed.Client(cluster) as client:
+    with warnings.catch_warnings():
+        # no dashboard; its HTTP server (metrics) moving off a busy port 8787 is no news
+        warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
+        cluster = distributed.LocalCluster(n_workers=LOCAL_WORKERS, threads_per_worker=1,
+                                           processes=True, host="127.0.0.1",
+                                           dashboard_address=None, silence_logs=logging.ERROR)
+    with cluster, distributed.Client(cluster) as client:
         yield client
 
 
