@@ -1,10 +1,10 @@
 """The dask routes of the least-squares estimators: two passes over the data.
 
 Pass 1 reduces the blocks to centred Gram statistics; the estimator's ordinary solver
-(``solve_enet(..., precompute=True)``, ``solve_path``, or the ridge normal equations) runs on the
-client on a :class:`~shrinkage.solvers.gram_design.GramDesign`; pass 2 computes the exact
-residuals of every solution, whose sums give the certified duality gap reported in ``dual_gap_``
-(for a path: every alpha in the same pass).
+(``solve_enet(..., precompute=True)``, ``solve_path``, or ``solve_ridge``'s Cholesky of the normal
+equations) runs on the client on a :class:`~shrinkage.solvers.gram_design.GramDesign`; pass 2
+computes the exact residuals of every solution, whose sums give the certified duality gap reported
+in ``dual_gap_`` (for a path: every alpha in the same pass).
 """
 
 import warnings

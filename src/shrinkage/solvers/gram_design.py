@@ -3,9 +3,10 @@
 When the rows live elsewhere (blocks of a dask array, partitions of a data frame), one pass over
 the data reduces them to :class:`GramStats` (weight total, weighted means, centred cross-products),
 and :class:`GramDesign` presents those to the covariance-mode solvers (``solve_enet(...,
-precompute=True)``, ``solve_path``) exactly as :class:`~shrinkage.solvers.design.Design` does: the
-same ``gram``, ``xty``, ``gram_block``, ``null_objective`` and intercept. The solvers therefore run
-unchanged on the client.
+precompute=True)``, ``solve_path``, ``solve_ridge``) exactly as
+:class:`~shrinkage.solvers.design.Design` does: the same ``gram``, ``xty``, ``gram_block``,
+``null_objective`` and intercept (``has_rows = False`` tells ``solve_ridge`` to factor the Gram
+matrix). The solvers therefore run unchanged on the client.
 
 Numerics. ``X'X - n m m'`` loses ``(m_j / sd_j)^2`` digits on column j, so each block's
 cross-products are taken around that block's own (weighted) mean and blocks are merged with Chan,
