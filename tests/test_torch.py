@@ -118,11 +118,12 @@ def test_group_prox_in_a_diagonal_metric_solves_its_problem():
 @pytest.mark.parametrize("penalty", [L1(0.3), ElasticNet(0.4, l1_ratio=0.6), L1(0.2, positive=True),
                                      ElasticNet(0.4, l1_ratio=0.3, weights=np.linspace(0.0, 2.0, 20))],
                          ids=repr)
-def test_blocked_prox_in_a_metric_equals_the_tensor_wide_formula(monkeypatch, penalty):
-    # on CPU the prox walks a large parameter in cache-sized blocks: with blocks of 64 elements a
-    # (37, 20) tensor spans 12 of them (whole rows of 20 when the strengths vary along the last
-    # dimension); the result is the formula S(w d, s l1) / (d + s l2), d = sqrt(v) + eps, applied to
-    # the whole tensor at once, to the bit; the optimizer's state v is left alone
+@pytest.mark.parametrize("kernels", [True, False], ids=["fused kernel", "tensor operations"])
+def test_prox_in_a_metric_is_the_formula(monkeypatch, penalty, kernels):
+    # the fused CPU kernel (contiguous float32/float64) and the tensor operations (any other layout,
+    # or KERNELS off) both give S(w d, s l1) / (d + s l2), d = sqrt(v) + eps, i.e. the penalty's
+    # prox with step t_j = s / d_j; the optimizer's state v is left alone
+    monkeypatch.setattr(_prox, "KERNELS", kernels)
     rng = np.random.default_rng(7)
     w = rng.standard_normal((37, 20))
     v = rng.uniform(0.0, 2.0, (37, 20)) ** 4
@@ -133,60 +134,57 @@ def test_blocked_prox_in_a_metric_equals_the_tensor_wide_formula(monkeypatch, pe
     shrunk = (np.maximum(z - s * l1, 0.0) if penalty.positive
               else np.sign(z) * np.maximum(np.abs(z) - s * l1, 0.0))
     expected = shrunk / (d + s * l2)
-    monkeypatch.setattr(_prox, "CHUNK", 64)
     for layout in ("contiguous", "transposed"):
         wt, vt = torch.tensor(w), torch.tensor(v)
-        if layout == "transposed":            # non-contiguous: the tensor-wide path
+        if layout == "transposed":            # non-contiguous: the tensor operations
             wt, vt = torch.tensor(w.T.copy()).T, torch.tensor(v.T.copy()).T
         got = prox_(wt, penalty, Metric(s, vt, owned=False, root=True, eps=eps))
         assert got is wt
-        np.testing.assert_allclose(got.numpy(), expected, rtol=1e-14, atol=1e-300)
+        np.testing.assert_allclose(got.numpy(), expected, rtol=1e-13, atol=1e-300)
         np.testing.assert_array_equal(got.numpy() == 0, expected == 0)
         np.testing.assert_array_equal(vt.numpy(), v)
-        if layout == "contiguous":
-            monkeypatch.setattr(_prox, "CHUNK", 10**9)
-            metric = Metric(s, torch.tensor(v), owned=False, root=True, eps=eps)
-            whole = prox_(torch.tensor(w), penalty, metric)
-            np.testing.assert_array_equal(got.numpy(), whole.numpy())
-            monkeypatch.setattr(_prox, "CHUNK", 64)
-    # and float32
+    # without the square root (Adamax, ...), and float32
+    got = prox_(torch.tensor(w), penalty, Metric(s, torch.tensor(d), owned=False, root=False, eps=0.0))
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-13, atol=1e-300)
     got32 = prox_(torch.tensor(w, dtype=torch.float32), penalty,
                   Metric(s, torch.tensor(v, dtype=torch.float32), owned=False, root=True, eps=eps))
     np.testing.assert_allclose(got32.numpy(), expected, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("dim", [0, 1])
-def test_blocked_group_prox_equals_the_whole_tensor_one(monkeypatch, dim):
+def test_fused_group_prox_equals_the_tensor_operations(monkeypatch, dim):
     rng = np.random.default_rng(8)
     w = rng.standard_normal((37, 20)) * rng.uniform(0.05, 1.0, (37, 1)) * rng.uniform(0.05, 1.0, 20)
     v = rng.uniform(0.1, 2.0, (37, 20)) ** 4
-    penalty = GroupLasso(4.0, dim=dim)
+    penalty = GroupLasso(4.0, dim=dim, weights=rng.uniform(0.5, 1.5, w.shape[dim]))
     results = {}
-    for size in (64, 10**9):
-        monkeypatch.setattr(_prox, "CHUNK", size)
-        monkeypatch.setattr(_prox, "GROUP_CHUNK", size)
+    for kernels in (True, False):
+        monkeypatch.setattr(_prox, "KERNELS", kernels)
         metric = prox_(torch.tensor(w), penalty,
                        Metric(0.3, torch.tensor(v), owned=False, root=True, eps=1e-3))
         scalar = prox_(torch.tensor(w), penalty, 0.4)
-        results[size] = metric.numpy(), scalar.numpy()
-    for blocked, whole in zip(results[64], results[10**9], strict=True):
-        np.testing.assert_allclose(blocked, whole, rtol=1e-13, atol=1e-300)
-        np.testing.assert_array_equal(blocked == 0, whole == 0)
+        results[kernels] = metric.numpy(), scalar.numpy()
+    for fused, ops in zip(results[True], results[False], strict=True):
+        np.testing.assert_allclose(fused, ops, rtol=1e-13, atol=1e-300)
+        np.testing.assert_array_equal(fused == 0, ops == 0)
     # the metric prox is the one of the explicit per-coordinate steps t = s / (sqrt(v) + eps)
     steps = 0.3 / (np.sqrt(v) + 1e-3)
     explicit = prox_(torch.tensor(w), penalty, torch.tensor(steps)).numpy()
-    np.testing.assert_allclose(results[64][0], explicit, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(results[True][0], explicit, rtol=1e-12, atol=1e-15)
     assert np.any(np.all(np.moveaxis(explicit, dim, 0) == 0, axis=1))          # some groups die
     assert not np.all(explicit == 0)
+    # float32 in the kernel (sums in float64) against the float64 answer
+    metric32 = prox_(torch.tensor(w, dtype=torch.float32), penalty,
+                     Metric(0.3, torch.tensor(v, dtype=torch.float32), owned=False, root=True, eps=1e-3))
+    np.testing.assert_allclose(metric32.numpy(), results[True][0], rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("penalty", [L1(0.05), GroupLasso(0.05, dim=1)], ids=repr)
-def test_proximal_adam_blocked_equals_unblocked(monkeypatch, penalty):
+def test_proximal_adam_fused_equals_tensor_operations(monkeypatch, penalty):
     X, Y = _problem(n=40, p=37, k=20, seed=4)
     runs = []
-    for size in (64, 10**9):
-        monkeypatch.setattr(_prox, "CHUNK", size)
-        monkeypatch.setattr(_prox, "GROUP_CHUNK", size)
+    for kernels in (True, False):
+        monkeypatch.setattr(_prox, "KERNELS", kernels)
         runs.append(_train(X, Y, penalty, lambda g: torch.optim.Adam(g, lr=0.05), 5))
     np.testing.assert_allclose(runs[0], runs[1], rtol=1e-12, atol=1e-15)
     np.testing.assert_array_equal(runs[0] == 0, runs[1] == 0)

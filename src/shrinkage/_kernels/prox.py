@@ -26,6 +26,16 @@ def soft_threshold(v, threshold):
 
 
 @njit(cache=True, inline="always")
+def soft_threshold_select(v, threshold):
+    """:func:`soft_threshold` without branches and in ``v``'s own precision: ``v - clip(v, -a, a)``.
+
+    Equal to it (``v - v`` is +0.0); the form the vectorised in-place kernels use, where the
+    branches and the float64 literal of :func:`soft_threshold` would keep a float32 loop scalar.
+    """
+    return v - min(max(v, -threshold), threshold)
+
+
+@njit(cache=True, inline="always")
 def prox_enet_1d(v, step, l1, l2, positive):
     """Prox of ``step * (l1 |x| + l2 x^2 / 2)`` (plus ``x >= 0`` if ``positive``) at ``v``."""
     if positive:

@@ -31,13 +31,18 @@ import torch
 from torch.optim import Optimizer
 
 from ..penalties import L1, L2, ElasticNet, GroupLasso
-from ._prox import Metric, check_penalty, prox_
+from ._prox import Metric, _one_launch, _triton, check_penalty, prox_params_, strengths
 
 _PENALTIES = {"L1": L1, "L2": L2, "ElasticNet": ElasticNet, "GroupLasso": GroupLasso}
 
 
 def _number(x):
     return float(x.item() if isinstance(x, torch.Tensor) else x)
+
+
+# optimizers whose step depends on each parameter's state (the others: on the group alone)
+_ADAPTIVE = (torch.optim.Adam, torch.optim.AdamW, torch.optim.NAdam, torch.optim.Adamax, torch.optim.RAdam,
+             torch.optim.RMSprop, torch.optim.Adagrad)
 
 
 def _step_size(optimizer, group, param):
@@ -207,16 +212,73 @@ class Proximal(Optimizer):
     @torch.no_grad()
     def apply_prox(self):
         """The proximal step alone, with each group's current learning rate."""
-        for group in self._inner.param_groups:
+        inner = self._inner
+        for group in inner.param_groups:
             penalty = group.get("penalty")
-            if penalty is None:
+            if penalty is None or self._launch_planned(group, penalty):
                 continue
+            # one step for the whole group unless it depends on each parameter's state
+            shared = None if isinstance(inner, _ADAPTIVE) else _step_size(inner, group, None)
+            items = []
             for param in group["params"]:
                 if param.grad is None:
                     continue
-                step = _step_size(self._inner, group, param)
+                step = shared if shared is not None else _step_size(inner, group, param)
                 if step is not None:
-                    prox_(param, penalty, step)
+                    items.append((param, step))
+            prox_params_(items, penalty)
+
+    def _launch_planned(self, group, penalty):
+        """The prox of an Adam/AdamW group on CUDA as one planned Triton launch; False if not planned.
+
+        A GPU training step of a small network is bound by the host's Python, so the general path's
+        per-parameter work (the step sizes, the checks that the group can share one launch) would
+        be paid in wall time. The checks run once and the plan is kept while the group's parameters
+        and optimizer state are the same tensors; each step then reads the learning rate and the
+        step count and launches.
+        """
+        plans = self.__dict__.setdefault("_plans", {})
+        params = group["params"]
+        plan = plans.get(id(group))
+        state = self._inner.state
+        key = "max_exp_avg_sq" if group.get("amsgrad") else "exp_avg_sq"
+        if plan is not None and plan["group"] is group and plan["penalty"] is penalty:
+            if not plan["ok"]:      # this group does not qualify (checked once)
+                return False
+            moments = plan["moments"]
+            if not (len(params) == len(moments)
+                    and all(p.grad is not None and state[p].get(key) is v
+                            for p, v in zip(params, moments, strict=True))):
+                plan = None
+        else:
+            plan = None
+        if plan is None:
+            plan = self._plan(group, penalty, key)
+            plans[id(group)] = plan
+        if not plan["ok"]:
+            return False
+        steps = {_number(state[p]["step"]) for p in params}
+        if len(steps) != 1:
+            return False
+        root_b = math.sqrt(1.0 - group["betas"][1] ** steps.pop())
+        plan["launch"](_number(group["lr"]) * root_b, group["eps"] * root_b)
+        return True
+
+    def _plan(self, group, penalty, key):
+        plan = {"group": group, "penalty": penalty, "ok": False, "moments": ()}
+        params = group["params"]
+        if not (type(self._inner) in (torch.optim.Adam, torch.optim.AdamW) and len(params) > 1
+                and all(p.grad is not None and key in self._inner.state[p] for p in params)):
+            return plan
+        moments = [self._inner.state[p][key] for p in params]
+        items = [(p, Metric(1.0, v, owned=False, root=True)) for p, v in zip(params, moments, strict=True)]
+        if isinstance(penalty, GroupLasso) or penalty.weights is not None or not _one_launch(items):
+            return plan
+        l1, l2 = strengths(penalty, params[0])
+        triton_kernels = _triton()
+        plan.update(ok=True, moments=moments, launch=lambda scale, eps: triton_kernels.enet_metric_many_(
+            params, moments, scale, eps, True, float(l1), float(l2), penalty.positive))
+        return plan
 
     def zero_grad(self, set_to_none=True):
         self._inner.zero_grad(set_to_none=set_to_none)
@@ -237,7 +299,7 @@ class Proximal(Optimizer):
             _check_group(group)
 
     def __getstate__(self):
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "_plans"}     # plans hold closures
 
     def __setstate__(self, state):
         self.__dict__.update(state)

@@ -20,9 +20,11 @@ for GroupLasso it has no closed form and is found by Newton's method on the secu
 
 from numbers import Real
 
+import numba
 import numpy as np
 import torch
 
+from .._kernels import prox_metric
 from ..penalties import GroupLasso, Penalty
 
 _MAX_NEWTON = 50
@@ -57,20 +59,73 @@ def strengths(penalty, param):
     """``(l1, l2)``: numbers, or tensors along ``param``'s last dimension when the penalty has weights."""
     if penalty.weights is None:
         return penalty.alpha * penalty.l1_ratio, penalty.alpha * (1.0 - penalty.l1_ratio)
-    l1, l2 = penalty.lower(param.shape[-1])
-    return (torch.as_tensor(l1, dtype=param.dtype, device=param.device),
-            torch.as_tensor(l2, dtype=param.dtype, device=param.device))
+    return _on_device(penalty, "lower", param.shape[-1], param.dtype, param.device,
+                      lambda: penalty.lower(param.shape[-1]))
 
 
-# Elements per block of the CPU prox (256 KiB of float32). A parameter of 10M weights is 40 MB, far
-# beyond the caches; done tensor-wide, each of the prox's element-wise operations is one pass over
-# memory. Done block by block, a block stays in L2 between its operations, so memory sees about one
-# read of the weights and of the optimizer's state and one write of the weights. On CUDA the
-# tensor-wide operations are cheap and per-block kernel launches would not be, so no blocks there.
-CHUNK = 1 << 16
-# Newton's method per group runs ~50 small tensor operations per block whatever its size: blocks of
-# the group prox in a metric are larger, so that this per-block cost stays small.
-GROUP_CHUNK = 1 << 18
+# Per-feature and per-group strengths as tensors on the parameters' device, made once per penalty
+# and shape: a copy from host memory to a GPU waits for the kernels queued before it, so making
+# them at every step would serialise the prox with the optimizer's step.
+_DEVICE_CACHE = {}
+
+
+def _on_device(penalty, kind, n, dtype, device, values):
+    key = (id(penalty), kind, n, dtype, str(device), penalty.alpha, getattr(penalty, "l1_ratio", None))
+    hit = _DEVICE_CACHE.get(key)
+    if hit is None or hit[0] is not penalty:
+        if len(_DEVICE_CACHE) > 256:
+            _DEVICE_CACHE.clear()
+        arrays = values()
+        tensors = tuple(torch.as_tensor(a, dtype=dtype, device=device) for a in arrays)
+        hit = _DEVICE_CACHE[key] = (penalty, tensors)      # the penalty kept alive: its id stays its own
+    return hit[1]
+
+
+# Whether the fused kernels run (tests turn them off to compare with the tensor operations).
+KERNELS = True
+
+
+def _triton():
+    """The Triton kernels' module, or None where Triton does not import (CPU-only PyTorch builds)."""
+    global _TRITON
+    if _TRITON is False:
+        try:
+            from . import _triton as module
+        except ImportError:
+            module = None
+        _TRITON = module
+    return _TRITON
+
+
+_TRITON = False
+_FUSED_DTYPES = (torch.float32, torch.float64)
+
+
+def _kernel_for(*tensors):
+    """``"numba"`` (CPU), ``"triton"`` (CUDA) or None: which fused kernel can take these tensors.
+
+    The kernels need contiguous tensors of one shape; numba float32/float64, Triton any floating type.
+    """
+    first = tensors[0]
+    if not KERNELS or not all(t.is_contiguous() and t.shape == first.shape for t in tensors):
+        return None
+    if first.device.type == "cpu":
+        return "numba" if all(t.dtype in _FUSED_DTYPES and t.dtype == first.dtype for t in tensors) else None
+    if first.device.type == "cuda" and _triton() is not None:
+        return "triton"
+    return None
+
+
+# Below this many elements a kernel runs on one thread: waking a thread pool costs more than the
+# arithmetic (hundreds of microseconds when the other cores are busy).
+PARALLEL_MIN = 1 << 20
+
+
+def _numba_threads(size):
+    # a large tensor's prox uses as many threads as PyTorch is told to use (numba's pool is capped
+    # by its own configuration)
+    wanted = torch.get_num_threads() if size >= PARALLEL_MIN else 1
+    numba.set_num_threads(max(1, min(wanted, numba.config.NUMBA_NUM_THREADS)))
 
 
 class Metric:
@@ -112,21 +167,6 @@ class Metric:
         return d.mul_(self.scale)
 
 
-def _blockable(param, *others):
-    """Whether ``param`` (and same-shape ``others``) can be walked block by block as flat views."""
-    return (param.device.type == "cpu" and param.numel() > CHUNK and param.is_contiguous()
-            and all(o.shape == param.shape and o.is_contiguous() for o in others))
-
-
-def _row_blocks(rows, *others, width, size=None):
-    """Matching slices of the 2-D tensors ``rows, *others``: blocks of about ``size`` elements."""
-    n = rows.shape[0]
-    step = max(1, (CHUNK if size is None else size) // max(width, 1))
-    for start in range(0, n, step):
-        yield (rows[start:start + step], *(o[start:start + step] for o in others))
-
-
-@torch.no_grad()
 def prox_(param, penalty, step):
     """Replace ``param`` in place by the proximal point of ``penalty`` with step ``step``.
 
@@ -144,6 +184,44 @@ def prox_(param, penalty, step):
     -------
     param
     """
+    with torch.no_grad():
+        return _prox_(param, penalty, step)
+
+
+def prox_params_(items, penalty):
+    """The prox of ``penalty`` on each ``(param, step)`` of a parameter group (inside no_grad).
+
+    On CUDA, an Adam-family metric and a separable penalty without per-feature weights, the whole
+    list goes to one Triton launch (one launch costs about what the arithmetic on a few million
+    weights does); otherwise parameter by parameter.
+    """
+    if (len(items) > 1 and not isinstance(penalty, GroupLasso) and penalty.weights is None
+            and _one_launch(items)):
+        first = items[0][1]
+        l1, l2 = strengths(penalty, items[0][0])
+        if penalty.positive or l1 > 0 or l2 > 0:
+            _triton().enet_metric_many_([p for p, _ in items], [t.denom for _, t in items], first.scale,
+                                        first.eps, first.root, float(l1), float(l2), penalty.positive)
+        return
+    for param, step in items:
+        _prox_(param, penalty, step)
+
+
+def _one_launch(items):
+    """Whether the ``(param, Metric)`` pairs can share one Triton launch: CUDA, one dtype, contiguous,
+    state of the parameters' dtype and shapes, one scale/eps/root."""
+    param, first = items[0]
+    if not (KERNELS and param.device.type == "cuda" and isinstance(first, Metric) and _triton() is not None
+            and param.dtype in _triton()._TL_TYPES):
+        return False
+    common = (first.scale, first.eps, first.root)
+    return all(isinstance(t, Metric) and (t.scale, t.eps, t.root) == common and p.device == param.device
+               and p.dtype == param.dtype == t.denom.dtype and p.shape == t.denom.shape
+               and p.is_contiguous() and t.denom.is_contiguous() for p, t in items)
+
+
+def _prox_(param, penalty, step):
+    # prox_ without the no_grad context (the optimizer wrapper calls it inside one, per parameter)
     if isinstance(penalty, GroupLasso):
         return _group_prox_(param, penalty, step)
     l1, l2 = strengths(penalty, param)
@@ -163,30 +241,38 @@ def prox_(param, penalty, step):
 
 
 def _separable_metric_(param, positive, metric, l1, l2):
-    # S(w, (s / d) l1) / (1 + (s / d) l2) = S(w d, s l1) / (d + s l2): no tensor of thresholds.
-    # On CPU block by block (see CHUNK): d of a block is formed into one reused buffer and the
-    # five element-wise operations run on data in cache; every element sees the same operations
-    # as tensor-wide, so the result is the same to the bit.
+    # S(w, (s / d) l1) / (1 + (s / d) l2): one fused pass over the weights and the optimizer's
+    # state where a kernel takes them, else the tensor operations below
     threshold = metric.scale * l1
     shift = metric.scale * l2
-    per_feature = isinstance(threshold, torch.Tensor) or isinstance(shift, torch.Tensor)
     shrink = isinstance(shift, torch.Tensor) or shift > 0
     if not (positive or shrink or isinstance(threshold, torch.Tensor) or threshold > 0):
         return param
     source = metric.denom
-    if not _blockable(param, source):
-        d = metric.denominators()
-        own = d is not source or metric.owned
-        return _separable_block_(param, d, own, None, positive, threshold, shrink, shift)
-    # per-feature strengths broadcast along the last dimension: whole rows per block
-    width = param.shape[-1] if per_feature else 1
-    buffer = torch.empty(max(width, CHUNK // max(width, 1) * width) if per_feature else CHUNK,
-                         dtype=param.dtype)
-    for w, v in _row_blocks(param.view(-1, width), source.view(-1, width), width=width):
-        out = buffer[:w.numel()].view(w.shape)
-        d = metric.denominators(v, out=out if metric.root else None)
-        _separable_block_(w, d, d is out, out, positive, threshold, shrink, shift)
-    return param
+    kernel = _kernel_for(param, source)
+    if kernel == "numba":
+        _numba_threads(param.numel())
+        w, v = param.detach().numpy(), source.detach().numpy()
+        # the scalars in the parameter's precision, so that the kernel's loop stays in it
+        typed = w.dtype.type
+        if isinstance(threshold, torch.Tensor):
+            thr, sh = (np.ascontiguousarray(t.cpu().numpy(), dtype=w.dtype) for t in (threshold, shift))
+            prox_metric.prox_enet_metric_rows(w.reshape(-1, w.shape[-1]), v.reshape(-1, v.shape[-1]),
+                                              typed(metric.eps), metric.root, thr, sh, positive)
+        else:
+            prox_metric.prox_enet_metric_flat(w.reshape(-1), v.reshape(-1), typed(metric.eps), metric.root,
+                                              typed(threshold), typed(shift), positive)
+        return param
+    if kernel == "triton":
+        if isinstance(l1, torch.Tensor):
+            l1, l2 = (t.to(device=param.device, dtype=torch.float64) for t in (l1, l2))
+        else:
+            l1, l2 = float(l1), float(l2)
+        return _triton().enet_metric_(param, source, metric.scale, metric.eps, metric.root, l1, l2,
+                                      positive)
+    d = metric.denominators()
+    own = d is not source or metric.owned
+    return _separable_block_(param, d, own, None, positive, threshold, shrink, shift)
 
 
 def _separable_block_(w, d, own, spare, positive, threshold, shrink, shift):
@@ -214,33 +300,61 @@ def _write_back(param, axis, groups):
         param.movedim(axis, 0).copy_(groups.reshape(param.movedim(axis, 0).shape))
 
 
+def _group_rows(param, axis):
+    """``param`` as a ``(n_groups, group_size)`` strided view, or None when no view exists."""
+    if axis == 0:
+        return param.view(param.shape[0], -1) if param.is_contiguous() else None
+    if param.dim() == 2 and axis == 1:
+        return param.t() if param.is_contiguous() else None
+    return None
+
+
 def _group_prox_(param, penalty, step):
-    # groups as rows; in a metric, on CPU, a block of whole rows at a time (see GROUP_CHUNK), so
-    # that Newton's iterations run on rows in cache
     axis = penalty.axis(param.dim())
-    groups = _grouped(param, axis)
-    strength = torch.as_tensor(penalty.group_strengths(groups.shape[0]), dtype=param.dtype,
-                               device=param.device)
-    width = groups.shape[1]
-    blocked = param.device.type == "cpu"
-    if isinstance(step, (Metric, torch.Tensor)):
-        source = step.denom if isinstance(step, Metric) else step.expand_as(param)
-        source = _grouped(source, axis)
-        blocks = (_row_blocks(groups, source, strength, width=width, size=GROUP_CHUNK) if blocked
-                  else [(groups, source, strength)])
-        for rows, s, lam in blocks:
-            if isinstance(step, Metric):
-                # t = scale / d: c = t lam = (scale lam) / d, and ||v / t|| > lam iff ||v d|| > scale lam
-                d = step.denominators(s)
-                bound = step.scale * lam
-                c = torch.div(bound[:, None], d)
-                alive = torch.linalg.vector_norm(rows * d, dim=1) > bound
+    n_groups = param.shape[axis]
+    lam = penalty.group_strengths(n_groups)
+    tol = 8 * torch.finfo(param.dtype).eps
+    metric = isinstance(step, Metric)
+    if metric or not isinstance(step, torch.Tensor):
+        rows = _group_rows(param, axis)
+        denom = _group_rows(step.denom, axis) if metric else None
+        kernel = (None if rows is None or (metric and denom is None)
+                  else _kernel_for(param, step.denom) if metric else _kernel_for(param))
+        if kernel == "numba":
+            _numba_threads(param.numel())
+            g = rows.detach().numpy()
+            if metric:
+                typed = g.dtype.type       # the arithmetic in the parameter's precision
+                prox_metric.group_prox_metric(g, denom.detach().numpy(), typed(step.scale), typed(step.eps),
+                                              step.root, np.asarray(lam, dtype=g.dtype), typed(tol),
+                                              _MAX_NEWTON)
             else:
-                c = s * lam[:, None]
-                alive = torch.linalg.vector_norm(rows / s, dim=1) > lam
-            _group_prox_metric_(rows, c, alive)
+                prox_metric.group_prox_scalar(g, float(step), np.asarray(lam, dtype=np.float64))
+            return param
+        if kernel == "triton":
+            (lam,) = _on_device(penalty, "groups", n_groups, torch.float64, param.device, lambda: (lam,))
+            if metric:
+                _triton().group_(rows, denom, lam, step.scale, step.eps, step.root, True, tol)
+            else:
+                _triton().group_(rows, None, lam, float(step), 0.0, False, False, tol)
+            return param
+    # the tensor operations: groups as rows of a (possibly copied) 2-D tensor
+    groups = _grouped(param, axis)
+    (strength,) = _on_device(penalty, "groups", n_groups, param.dtype, param.device, lambda: (lam,))
+    if isinstance(step, (Metric, torch.Tensor)):
+        source = _grouped(step.denom if metric else step.expand_as(param), axis)
+        if metric:
+            # t = scale / d: c = t lam = (scale lam) / d, and ||v / t|| > lam iff ||v d|| > scale lam
+            d = step.denominators(source)
+            bound = step.scale * strength
+            c = torch.div(bound[:, None], d)
+            alive = torch.linalg.vector_norm(groups * d, dim=1) > bound
+        else:
+            c = source * strength[:, None]
+            alive = torch.linalg.vector_norm(groups / source, dim=1) > strength
+        _group_prox_metric_(groups, c, alive)
     else:
-        # block soft-thresholding: two passes tensor-wide (blocks measured slower here)
+        # block soft-thresholding
         threshold = step * strength
         norms = torch.linalg.vector_norm(groups, dim=1)
         scale = torch.where(norms > threshold, 1.0 - threshold / norms, torch.zeros_like(norms))
