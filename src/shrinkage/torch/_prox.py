@@ -16,6 +16,11 @@ diagonal metric ``diag(1 / t_j)`` (Adam's): for separable penalties it is the sa
 coordinate by coordinate (with ``t_j = s / d_j`` computed as ``S(w d, s l1) / (d + s l2)``);
 for GroupLasso it has no closed form and is found by Newton's method on the secular equation
 (see :func:`_group_prox_metric_`).
+
+Where they apply, fused kernels do the same arithmetic in one pass: numba
+(``shrinkage._kernels.prox_metric``) for contiguous float32/float64 CPU tensors, Triton
+(``_triton``) for CUDA tensors; the tensor operations below serve everything else and are the
+reference the kernels are tested against (``KERNELS = False`` selects them).
 """
 
 from numbers import Real
@@ -132,7 +137,7 @@ class Metric:
     """Per-coordinate steps ``t_j = scale / d_j`` (Adam: ``lr / (sqrt(v_hat_j) + eps)``).
 
     ``d_j = sqrt(denom_j) + eps`` when ``root`` (the optimizers' second-moment state, read as it is:
-    the denominators are formed block by block where the prox needs them, never as a whole
+    the denominators are formed where the prox needs them, never stored as a whole
     tensor), else ``d_j = denom_j + eps``. Kept as the pair so that the separable prox needs no
     tensor of thresholds: ``S(w, t l1) / (1 + t l2) = S(w d, scale l1) / (d + scale l2)``.
     """
@@ -147,7 +152,7 @@ class Metric:
         self.eps = float(eps)
 
     def denominators(self, source=None, out=None):
-        """``d`` over ``source`` (a block of ``denom``; all of it by default), in ``out`` when given.
+        """``d`` over ``source`` (a part of ``denom``; all of it by default), in ``out`` when given.
 
         Without ``out`` the result may be ``source`` itself (not to be written to) when no
         arithmetic is needed.
