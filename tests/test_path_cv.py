@@ -189,3 +189,32 @@ def test_path_with_and_without_second_order_agree():
         assert max(gap for _, gap in primal) <= 1e-13 * null
         assert abs(primal[0][0] - primal[1][0]) <= 2e-13 * null
     assert runs[0].n_iters.sum() < runs[1].n_iters.sum()
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_path_stopping_rule_is_relative_to_each_alphas_objective(sparse):
+    """On a path each alpha's gap meets ``tol`` times the objective at its warm start (at most
+    the objective at the previous solution), never looser than the single fit's rule; every
+    returned gap is the full problem's certificate, recomputed independently here."""
+    from shrinkage.penalties import L1
+    from shrinkage.solvers import make_design
+    from shrinkage.solvers.cd import enet_gap
+    from shrinkage.solvers.path import solve_path
+
+    X, y = make_problem(50, 300, sparse=sparse, seed=21)
+    design = make_design(X, y, None, True)
+    null = design.null_objective()
+    alphas = np.geomspace(1.0, 1e-3, 30) * sh.lasso_path(X, y, alphas=1).alphas[0]
+    tol = 1e-6
+    by_start = solve_path(design, L1, alphas, max_iter=10**6, tol=tol)
+    by_null = solve_path(design, L1, alphas, max_iter=10**6, tol=tol, relative_to="null")
+    for k in range(1, alphas.size):
+        l1, l2 = L1(alphas[k]).lower(300)
+        primal, gap = enet_gap(design, by_start.coefs[:, k], l1, l2)
+        np.testing.assert_allclose(by_start.dual_gaps[k], gap, rtol=1e-6, atol=1e-15 * null)
+        at_previous = enet_gap(design, by_start.coefs[:, k - 1], l1, l2)[0]
+        assert gap <= tol * min(at_previous, null)
+        assert by_null.dual_gaps[k] <= tol * null
+    # the late alphas' objectives are far below the null objective: the per-alpha rule is tighter
+    assert primal < 0.05 * null
+    assert by_start.dual_gaps[-1] < tol * null * 0.05

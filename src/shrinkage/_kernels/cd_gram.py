@@ -164,3 +164,47 @@ def enet_cd_gram(G, b, y_sq, n, w, l1, l2, positive, features, max_epochs, tol_a
     if gap > tol_abs and epochs > 0:  # stopped by max_epochs, possibly after active sweeps
         primal, gap, _, _ = enet_gap_gram(G, b, y_sq, n, w, l1, l2, positive, features)
     return primal, gap, epochs
+
+
+@njit(cache=True)
+def face_minimiser(H, c, signs, l1, l2, w, positive):
+    """Minimiser of ``F(u) = -c' u + u' (H + diag(l2)) u / 2 + l1' |u|`` on the face of ``w``.
+
+    ``H`` is the support's Gram block divided by n (overwritten), ``signs`` the signs of ``w``
+    (all nonzero). The stationary point on the face solves ``(H + diag(l2)) u = c - l1 * signs``
+    (Cholesky: raises ``LinAlgError`` when the matrix is not positive definite); coordinates whose
+    sign would flip are set to 0, negative ones too with ``positive``. Returns ``(u, better)``,
+    ``better`` when ``F(u) < F(w)`` (both evaluated exactly, on the same support).
+    """
+    k = H.shape[0]
+    for i in range(k):
+        H[i, i] += l2[i]
+    L = np.linalg.cholesky(H)
+    u = c - l1 * signs
+    for i in range(k):  # L z = rhs
+        total = u[i]
+        for j in range(i):
+            total -= L[i, j] * u[j]
+        u[i] = total / L[i, i]
+    for i in range(k - 1, -1, -1):  # L' u = z
+        total = u[i]
+        for j in range(i + 1, k):
+            total -= L[j, i] * u[j]
+        u[i] = total / L[i, i]
+    for i in range(k):
+        if not np.isfinite(u[i]):
+            return u, False
+        if (u[i] * signs[i] < 0.0 and l1[i] > 0.0) or (positive and u[i] < 0.0):
+            u[i] = 0.0
+    return u, _face_objective(H, c, l1, u) < _face_objective(H, c, l1, w)
+
+
+@njit(cache=True)
+def _face_objective(H, c, l1, v):
+    total = 0.0
+    for i in range(v.shape[0]):
+        quad = 0.0
+        for j in range(v.shape[0]):
+            quad += H[i, j] * v[j]
+        total += v[i] * (0.5 * quad - c[i]) + l1[i] * abs(v[i])
+    return total

@@ -7,6 +7,20 @@ Stopping rule (the only one): the duality gap of :mod:`shrinkage._kernels.gap` f
 i.e. ``tol`` is relative to the objective at ``w = 0`` (scikit-learn's rule up to its factor of 2n).
 ``tol`` of 1e-4 certifies the objective to four significant digits of its initial value.
 
+On a regularization path (:func:`shrinkage.solvers.path.solve_path`, and through it ``lasso_path``,
+``enet_path`` and the CV estimators) each alpha is certified relative to its own objective instead:
+
+    gap <= max(tol * min(P_alpha(w_start), ||yc||^2 / (2n)), min(tol, 1e-12) * ||yc||^2 / (2n)),
+
+``w_start`` being that alpha's warm start (``relative_to="start"``). The rule is never looser than
+a single fit's (the minimum matters on a grid that is not decreasing), and never tighter than
+``1e-12`` of the null objective unless ``tol`` itself is (``GAP_FLOOR``): the gap is a difference
+of terms of the size of the null objective and cannot certify much below 1e-15 of it. Since
+``P_alpha(w_start) >= P_alpha(w*)``, ``tol`` then bounds every alpha's relative suboptimality, up
+to the factor ``P_alpha(w_start) / P_alpha(w*)``, which warm starts keep near 1. With the null
+objective as the scale, the small alphas, whose objectives are ~1e-3 of it, would need a tolerance
+1000 times tighter, which the large alphas would then pay for.
+
 Working sets (as celer and skglm): one pass over all features gives the full gap and each
 feature's KKT violation; the subproblem on the nonzero features, the unpenalized ones and the worst
 violators, twice the support in all, is solved by the coordinate-descent kernel to a fraction of
@@ -42,6 +56,10 @@ ANDERSON_K = 5
 FIRST_WS_SIZE = 300
 # The subproblem is solved to this fraction of the current full gap.
 INNER_GAP_FRACTION = 0.3
+# Relative to the null objective, the smallest gap a path certifies per alpha before falling back to
+# the single fit's rule: the gap is a difference of terms of the size of the null objective, so
+# it cannot go much below 1e-15 of it, whatever that alpha's own objective.
+GAP_FLOOR = 1e-12
 
 
 @dataclass(frozen=True)
@@ -120,7 +138,8 @@ class _Kernels:
 
 
 def solve_enet(design, l1, l2, positive=False, coef_init=None, max_iter=1000, tol=1e-4,
-               warn=True, working_set=True, precompute="auto", screening=True, candidates=None):
+               warn=True, working_set=True, precompute="auto", screening=True, candidates=None,
+               relative_to="null"):
     """Minimise ``(1/2n) ||yc - Xc w||^2 + sum_j (l1_j |w_j| + l2_j w_j^2 / 2)`` [``w >= 0``].
 
     Parameters
@@ -136,6 +155,9 @@ def solve_enet(design, l1, l2, positive=False, coef_init=None, max_iter=1000, to
         Maximum number of coordinate-descent passes (over a working set or its active part).
     tol : float
         Relative duality-gap tolerance, see the module docstring.
+    relative_to : {"null", "start"}
+        What ``tol`` is relative to: the null objective, or the objective at ``coef_init``
+        (paths); see the module docstring.
     warn : bool
         Issue a ConvergenceWarning with the achieved gap when it stays above the tolerance.
     working_set : bool
@@ -155,15 +177,19 @@ def solve_enet(design, l1, l2, positive=False, coef_init=None, max_iter=1000, to
     if positive:
         np.maximum(w, 0.0, out=w)
     positive = bool(positive)
-    tol_abs = tol * design.null_objective()
     l1 = np.ascontiguousarray(l1, dtype=np.float64)
     l2 = np.ascontiguousarray(l2, dtype=np.float64)
     kernels = _kernels_for(design, use_gram(design, precompute))
     all_features = np.arange(p)
+    relative_to_start = relative_to == "start"
+    tol_abs = tol * design.null_objective()
     if not working_set:
+        if relative_to_start:  # the warm start's objective, the gap's first output
+            start = kernels.gap(w, l1, l2, positive, all_features[:0])[0]
+            tol_abs = _tol_at_start(tol, start, design.null_objective())
         primal, gap, n_iter = kernels.solve(w, l1, l2, positive, all_features, int(max_iter),
                                             float(tol_abs))
-        return _finish(EnetResult(w, primal, gap, tol_abs, n_iter), design, tol, warn)
+        return _finish(EnetResult(w, primal, gap, tol_abs, n_iter), relative_to, tol, warn)
 
     always = np.flatnonzero((l1 == 0) & (l2 == 0) & (kernels.lipschitz > 0))  # unpenalized
     alive = all_features  # features not yet screened out
@@ -175,26 +201,42 @@ def solve_enet(design, l1, l2, positive=False, coef_init=None, max_iter=1000, to
         alive = np.flatnonzero(keep)
     n_iter = 0
     primal, gap, corr, feasible = kernels.gap(w, l1, l2, positive, alive)
+    if relative_to_start:
+        tol_abs = _tol_at_start(tol, primal, design.null_objective())
     while True:
-        primal, gap, n_iter, alive, corr = _working_set_rounds(
+        primal, gap, n_iter, alive, corr, feasible = _working_set_rounds(
             kernels, w, l1, l2, positive, alive, always, primal, gap, corr, feasible, tol_abs,
-            max_iter, n_iter, screening, cold=coef_init is None)
+            max_iter, n_iter, screening, cold=coef_init is None,
+            widen_to=all_features if restricted else None)
         coef_init = w
-        if not restricted or n_iter >= max_iter:
+        if not restricted:
             break
-        # the candidates came from a heuristic: certify on every feature
+        # the candidates came from a heuristic: certify on every feature (done already when the
+        # solve ended with a final round, see _working_set_rounds), also when out of passes
         restricted = False
-        alive = all_features
-        primal, gap, corr, feasible = kernels.gap(w, l1, l2, positive, alive)
-        if gap <= tol_abs:
+        if alive.size < p:
+            alive = all_features
+            primal, gap, corr, feasible = kernels.gap(w, l1, l2, positive, alive)
+        if gap <= tol_abs or n_iter >= max_iter:
             break
     full_corr = corr if alive.size == p else None
-    return _finish(EnetResult(w, primal, gap, tol_abs, n_iter, full_corr), design, tol, warn)
+    return _finish(EnetResult(w, primal, gap, tol_abs, n_iter, full_corr), relative_to, tol, warn)
+
+
+def _tol_at_start(tol, start, null):
+    """The path's absolute tolerance (see the module docstring)."""
+    return max(tol * min(start, null), min(tol, GAP_FLOOR) * null)
 
 
 def _working_set_rounds(kernels, w, l1, l2, positive, alive, always, primal, gap, corr, feasible,
-                        tol_abs, max_iter, n_iter, screening, cold):
-    """Working-set rounds on ``alive`` until its gap meets ``tol_abs``; updates ``w`` in place."""
+                        tol_abs, max_iter, n_iter, screening, cold, widen_to=None):
+    """Working-set rounds on ``alive`` until its gap meets ``tol_abs``; updates ``w`` in place.
+
+    With ``widen_to`` (the full feature set of a solve restricted to a strong set), a round that
+    solved the subproblem to the end is followed by the gap on ``widen_to`` rather than on
+    ``alive``, and the rounds stop there: the restricted gap is at most the full one, so checking
+    it first would only cost a pass.
+    """
     p = w.shape[0]
     all_features = np.arange(p)
     col_norms = kernels.col_norms
@@ -215,7 +257,8 @@ def _working_set_rounds(kernels, w, l1, l2, positive, alive, always, primal, gap
         # skglm's size rule: twice the support, so a settled support costs little per round
         ws_size = max(FIRST_WS_SIZE, 2 * np.count_nonzero(w))
         n_candidates = np.count_nonzero(scores > 0)
-        if ws_size >= n_candidates:
+        final = ws_size >= n_candidates
+        if final:
             features = alive[scores > 0]
             # every violator is in: solve to the end, not to a fraction of the current gap
             inner_tol = 0.5 * tol_abs
@@ -229,10 +272,13 @@ def _working_set_rounds(kernels, w, l1, l2, positive, alive, always, primal, gap
         _, _, epochs = kernels.solve(w, l1, l2, positive, features, int(max_iter - n_iter),
                                      float(inner_tol))
         n_iter += epochs
+        widen = widen_to is not None and final
+        if widen:
+            alive = widen_to
         primal, gap, corr, feasible = kernels.gap(w, l1, l2, positive, alive)
-        if n_iter >= max_iter:
+        if widen or n_iter >= max_iter:
             break
-    return primal, gap, n_iter, alive, corr
+    return primal, gap, n_iter, alive, corr, feasible
 
 
 def _gap_safe_screen(alive, corr, feasible, gap, w, l1, l2, positive, col_norms, n_samples):
@@ -254,13 +300,13 @@ def _gap_safe_screen(alive, corr, feasible, gap, w, l1, l2, positive, col_norms,
     return alive[~drop], corr[~drop]
 
 
-def _finish(result, design, tol, warn):
+def _finish(result, relative_to, tol, warn):
     if warn and not result.converged:
         warnings.warn(
             f"Coordinate descent did not converge in {result.n_iter} iterations: duality gap "
-            f"{result.gap:.3e} > tolerance {result.tol_abs:.3e} (tol={tol:g} times the null "
-            f"objective {design.null_objective():.3e}). Increase max_iter, loosen tol, or scale "
-            "the features.",
+            f"{result.gap:.3e} > tolerance {result.tol_abs:.3e} (tol={tol:g} times the "
+            f"{'objective at the warm start' if relative_to == 'start' else 'null objective'}). "
+            "Increase max_iter, loosen tol, or scale the features.",
             ConvergenceWarning,
             stacklevel=4,
         )

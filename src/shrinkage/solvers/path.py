@@ -19,8 +19,8 @@ nearly collinear.
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
+from .._kernels.cd_gram import face_minimiser
 from .cd import solve_enet, use_gram
 
 # Largest support whose |A| x |A| system the second-order warm start solves (O(n |A|^2) to form,
@@ -108,27 +108,13 @@ def second_order_start(design, w, l1, l2, positive):
     ``H`` is singular).
     """
     active = np.flatnonzero(w)
-    n = design.n_samples
-    H = design.gram_block(active) / n
-    H[np.diag_indices_from(H)] += l2[active]
-    c = design.xty[active] / n
-    signs = np.sign(w[active])
-    l1a = l1[active]
+    H = design.gram_block(active) / design.n_samples
     try:
-        factor = cho_factor(H, check_finite=False)
-    except LinAlgError:  # |A| >= n without an L2 part, or collinear active columns
+        u, better = face_minimiser(H, design.xty[active] / design.n_samples, np.sign(w[active]),
+                                   l1[active], l2[active], w[active], bool(positive))
+    except np.linalg.LinAlgError:  # |A| >= n without an L2 part, or collinear active columns
         return None
-    u = cho_solve(factor, c - l1a * signs, check_finite=False)
-    if not np.all(np.isfinite(u)):
-        return None
-    u[(u * signs < 0) & (l1a > 0)] = 0.0
-    if positive:
-        np.maximum(u, 0.0, out=u)
-
-    def objective(v):  # F(v) up to the constant, exactly (both points live on A)
-        return -c @ v + 0.5 * v @ (H @ v) + l1a @ np.abs(v)
-
-    if not objective(u) < objective(w[active]):
+    if not better:
         return None
     start = np.zeros_like(w)
     start[active] = u
@@ -136,12 +122,14 @@ def second_order_start(design, w, l1, l2, positive):
 
 
 def solve_path(design, penalty_at, alphas, max_iter=1000, tol=1e-4, warn=True,
-               precompute="auto", second_order=True):
+               precompute="auto", second_order=True, relative_to="start"):
     """Solve along ``alphas`` with warm starts; ``penalty_at(alpha)`` gives the penalty object.
 
     In covariance mode the Gram matrix is computed once (cached on ``design``) for the whole path.
     ``second_order`` starts each alpha from the minimiser on the previous solution's face
-    (:func:`second_order_start`) when that lowers the objective.
+    (:func:`second_order_start`) when that lowers the objective. ``tol`` is relative to each
+    alpha's objective at its warm start (``relative_to="start"``, the stopping rule of
+    :mod:`shrinkage.solvers.cd`), or to the null objective as for a single fit (``"null"``).
     """
     alphas = np.asarray(alphas, dtype=np.float64)
     p = design.n_features
@@ -168,7 +156,8 @@ def solve_path(design, penalty_at, alphas, max_iter=1000, tol=1e-4, warn=True,
                 if predicted is not None:
                     w = predicted
         result = solve_enet(design, l1, l2, penalty.positive, coef_init=w, max_iter=max_iter,
-                            tol=tol, warn=warn, precompute=precompute, candidates=candidates)
+                            tol=tol, warn=warn, precompute=precompute, candidates=candidates,
+                            relative_to=relative_to)
         w = result.coef
         corr = result.full_corr
         if corr is None:
