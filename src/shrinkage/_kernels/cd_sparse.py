@@ -166,11 +166,17 @@ def _try_extrapolation(data, indices, indptr, means, v, w, q, s_q, active, point
 
 
 @njit(cache=True)
-def enet_cd_sparse(data, indices, indptr, y, means, v, w, lipschitz, l1, l2, positive, features,
-                   max_epochs, tol_abs, anderson_k):
-    """Minimise over ``w[features]`` in place; returns ``(primal, gap, epochs)``."""
+def enet_cd_sparse(data, indices, indptr, y, means, v, w, q_io, lipschitz, l1, l2, positive,
+                   features, max_epochs, tol_abs, anderson_k):
+    """Minimise over ``w[features]`` in place; returns ``(primal, gap, epochs)``.
+
+    ``q_io`` is the sparse residual ``y - D X w`` at the given ``w``, exactly as
+    :func:`residual_sparse` computes it (the caller keeps it between calls: rebuilding it costs a
+    pass over the support); on return it holds the same at the returned ``w``.
+    """
     n = y.shape[0]
-    r, q, s_q = residual_sparse(data, indices, indptr, y, w, means, v)
+    q = q_io.copy()
+    s_q = v @ q
     primal, gap = np.inf, np.inf
     epochs = 0
     inner_threshold = tol_abs
@@ -215,4 +221,6 @@ def enet_cd_sparse(data, indices, indptr, y, means, v, w, lipschitz, l1, l2, pos
         r, q, s_q = residual_sparse(data, indices, indptr, y, w, means, v)
         primal, gap, _, _ = enet_gap_sparse(data, indices, indptr, y, w, r, means, v, l1, l2,
                                          positive, features, lipschitz)
+    # every exit follows a fresh residual (a certified gap, the line above, or no epoch at all)
+    q_io[:] = q
     return primal, gap, epochs

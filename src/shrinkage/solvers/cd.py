@@ -107,6 +107,22 @@ class _Kernels:
             self.sq_norms = design.column_sq_norms  # cached on the design: once per path
         self.lipschitz = self.sq_norms / n
         self.col_norms = np.sqrt(self.sq_norms)
+        # sparse: (w, q, r) with q = y - D X w and r the centred residual, exact at that w. A
+        # rebuild costs a pass over the support's nonzeros, and consecutive calls (a gap after a
+        # solve, a solve after a gap) usually share their w. One tuple, replaced whole, so a
+        # reader never pairs one w with another's residual.
+        self._residual = None
+
+    def _sparse_residual(self, w):
+        """``(q, r)`` at ``w``: the cached pair when ``w`` is the same, else computed."""
+        cached = self._residual
+        if cached is not None and np.array_equal(cached[0], w):
+            return cached[1], cached[2]
+        d = self.design
+        X = d.X
+        r, q, _ = residual_sparse(X.data, X.indices, X.indptr, d.y, w, d.x_offset, d.sqrt_sw)
+        self._residual = (w.copy(), q, r)
+        return q, r
 
     def gap(self, w, l1, l2, positive, features):
         # residuals from the kernels: float64 accumulation even for float32 designs
@@ -116,7 +132,7 @@ class _Kernels:
             return enet_gap_gram(G, b, y_sq, d.n_samples, w, l1, l2, positive, features)
         if d.is_sparse:
             X = d.X
-            r = residual_sparse(X.data, X.indices, X.indptr, d.y, w, d.x_offset, d.sqrt_sw)[0]
+            r = self._sparse_residual(w)[1]
             return enet_gap_sparse(X.data, X.indices, X.indptr, d.y, w, r, d.x_offset, d.sqrt_sw,
                                    l1, l2, positive, features, self.lipschitz)
         r = residual_dense(d.X, d.y, w)
@@ -130,9 +146,12 @@ class _Kernels:
                                 max_epochs, tol_abs, ANDERSON_K)
         if d.is_sparse:
             X = d.X
-            return enet_cd_sparse(X.data, X.indices, X.indptr, d.y, d.x_offset, d.sqrt_sw, w,
-                                  self.lipschitz, l1, l2, positive, features, max_epochs,
-                                  tol_abs, ANDERSON_K)
+            q = self._sparse_residual(w)[0].copy()
+            out = enet_cd_sparse(X.data, X.indices, X.indptr, d.y, d.x_offset, d.sqrt_sw, w, q,
+                                 self.lipschitz, l1, l2, positive, features, max_epochs, tol_abs,
+                                 ANDERSON_K)
+            self._residual = (w.copy(), q, q + (d.x_offset @ w) * d.sqrt_sw)
+            return out
         return enet_cd_dense(d.X, d.y, w, self.lipschitz, l1, l2, positive, features,
                              max_epochs, tol_abs, ANDERSON_K)
 
