@@ -251,9 +251,10 @@ def _working_set_rounds(kernels, w, l1, l2, positive, alive, always, primal, gap
                         tol_abs, max_iter, n_iter, screening, cold, widen_to=None):
     """Working-set rounds on ``alive`` until its gap meets ``tol_abs``; updates ``w`` in place.
 
-    With ``widen_to`` (the full feature set of a solve restricted to a strong set), a round that
-    solved the subproblem to the end is followed by the gap on ``widen_to`` rather than on
-    ``alive``, and the rounds stop there: the restricted gap is at most the full one, so checking
+    With ``widen_to`` (the full feature set of a solve restricted to a strong set), the working
+    set is the whole strong set when it fits, and a round that solved the subproblem to the end
+    is followed by the gap on ``widen_to`` rather than on ``alive``, and the rounds stop there:
+    the restricted gap is at most the full one, so checking
     it first would only cost a pass.
     """
     p = w.shape[0]
@@ -276,8 +277,14 @@ def _working_set_rounds(kernels, w, l1, l2, positive, alive, always, primal, gap
         # skglm's size rule: twice the support, so a settled support costs little per round
         ws_size = max(FIRST_WS_SIZE, 2 * np.count_nonzero(w))
         n_candidates = np.count_nonzero(scores > 0)
-        final = ws_size >= n_candidates
-        if final:
+        final = ws_size >= n_candidates or (widen_to is not None and alive.size <= ws_size)
+        if widen_to is not None and alive.size <= ws_size:
+            # a path's strong set: every feature of it, violating yet or not, is swept from the
+            # start (glmnet's schedule); the features about to enter then do so in this solve
+            # rather than after a full-width check and a restart
+            features = alive
+            inner_tol = 0.5 * tol_abs
+        elif final:
             features = alive[scores > 0]
             # every violator is in: solve to the end, not to a fraction of the current gap
             inner_tol = 0.5 * tol_abs
