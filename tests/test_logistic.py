@@ -267,3 +267,34 @@ def test_newton_subproblem_design_equals_make_design(fit_intercept):
     assert ours.y_offset == pytest.approx(ref.y_offset, abs=1e-14)
     w = rng.standard_normal(4)
     np.testing.assert_allclose(ours.matvec(w), ref.matvec(w), atol=1e-13)
+
+
+@pytest.mark.parametrize("fit_intercept,positive,l2", [(True, False, 0.0), (False, False, 0.0),
+                                                      (True, True, 0.02)])
+def test_sparse_model_kernel_step_equals_solve_enet_step(fit_intercept, positive, l2):
+    """The Newton step of the sparse route (coordinate descent reading X's columns, intercept
+    eliminated) is the minimiser that solve_enet finds on the same weighted least-squares model."""
+    from shrinkage.datafits import Logistic
+    from shrinkage.solvers.prox_newton import _model_cd, _newton_direction
+
+    rng = np.random.default_rng(3)
+    n, p = 60, 15
+    X = sp.random(n, p, density=0.4, format="csc", random_state=3) * 3.0
+    y = (rng.random(n) < 0.4).astype(float)
+    s = rng.uniform(0.2, 2.0, n)
+    s *= n / s.sum()
+    c = s / n
+    w = np.zeros(p)
+    w[[1, 4, 9]] = [0.3, -0.2, 0.5] if not positive else [0.3, 0.2, 0.5]
+    b = 0.1 if fit_intercept else 0.0
+    z = X @ w + b
+    ws = np.array([0, 1, 4, 6, 9, 12])
+    l1, l2v = np.full(p, 0.01), np.full(p, l2)
+    step = _model_cd(Logistic(), X, y, c, z, w, b, ws, l1, l2v, positive, fit_intercept, 1e-15,
+                     -1.0, 100_000)
+    w_ref, b_ref = _newton_direction(Logistic(), X, y, s, z, w, ws, l1, l2v, positive,
+                                     fit_intercept, 1e-18, 100_000, np.zeros(n))
+    np.testing.assert_allclose(step[0], w_ref, atol=1e-9)
+    assert step[1] == pytest.approx(b_ref, abs=1e-9)
+    # the step in the linear predictor is X_ws (w_new - w) + (b_new - b)
+    np.testing.assert_allclose(step[2], X[:, ws] @ (step[0] - w[ws]) + step[1] - b, atol=1e-12)

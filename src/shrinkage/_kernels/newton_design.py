@@ -45,3 +45,22 @@ def csc_matvec_columns(data, indices, indptr, cols, values, n):
         for t in range(indptr[j], indptr[j + 1]):
             out[indices[t]] += data[t] * value
     return out
+
+
+@njit(cache=True)
+def csc_rmatvec2(data, indices, indptr, a, b):
+    """``(X' a, X' b)`` for a CSC matrix in one pass over its nonzeros (float64 sums)."""
+    p = indptr.shape[0] - 1
+    out_a = np.empty(p)
+    out_b = np.empty(p)
+    for j in range(p):
+        sa = 0.0
+        sb = 0.0
+        for t in range(indptr[j], indptr[j + 1]):
+            i = indices[t]
+            x = float(data[t])
+            sa += x * a[i]
+            sb += x * b[i]
+        out_a[j] = sa
+        out_b[j] = sb
+    return out_a, out_b

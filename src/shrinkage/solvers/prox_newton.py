@@ -23,6 +23,18 @@ Outer loop (one Newton step per round):
 4. Backtracking line search (Armijo, on the true objective) along the step to the model's
    minimiser (Lee, Sun & Saunders, 2014).
 
+Sparse designs (CSC) take another route for steps 2-4, the one of skglm's and celer's working-set
+solvers: the working set starts at ``SPARSE_FIRST_WS_SIZE`` worst violators and grows to
+``SPARSE_WS_GROWTH`` times the support, and on it proximal-Newton steps are repeated without any
+pass over the other columns until the working set's KKT violation is ``INNER_KKT`` times the whole
+problem's. Each model is solved by :func:`~shrinkage._kernels.newton_cd.newton_cd_sparse`:
+coordinate descent on X's own columns (no gathered copy, no Design), the intercept eliminated
+exactly, one pass for the curvatures that also gives the working set's gradient, so the check
+that ends the Newton steps costs no pass of its own. On text-like data the full passes of step 1
+(one fused kernel pass for the gap) then happen only once per working set. Dense designs keep
+:func:`~shrinkage.solvers.cd.solve_enet` (Gram mode, Anderson extrapolation), which is faster on
+the correlated columns of dense p >> n problems, and so does the KKT-stopped case below.
+
 Duality gap (Fenchel). Write ``P = sum_i f_i(z_i) + G(w)`` with ``f_i(z) = c_i l(y_i, z)``. For any
 ``theta`` with ``sum_i theta_i = 0`` (the intercept is free) the dual objective
 
@@ -48,7 +60,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from .._kernels.newton_design import csc_columns_scaled, csc_matvec_columns
+from .._kernels.newton_cd import newton_cd_sparse
+from .._kernels.newton_design import csc_columns_scaled, csc_matvec_columns, csc_rmatvec2
 from .._kernels.prox import subdiff_distance
 from .cd import enet_gap, solve_enet
 from .design import Design, make_design
@@ -61,6 +74,14 @@ INNER_GAP_FRACTION = 0.1
 # minimiser along them).
 H_FLOOR = 1e-6
 ARMIJO = 1e-4
+# Sparse route: the first working set and its growth (times the support) per outer round.
+SPARSE_FIRST_WS_SIZE = 1000
+SPARSE_WS_GROWTH = 4.0
+# Newton steps on a working set stop when its KKT violation is this fraction of the whole
+# problem's at the round's start; each model is solved until no coordinate moves by more than
+# CD_KKT times that target (in curvature * |change|).
+INNER_KKT = 0.3
+CD_KKT = 0.3
 
 
 @dataclass(frozen=True)
@@ -136,9 +157,13 @@ def duality_gap(datafit, X, y, c, z, w, b_free, l1, l2, positive, primal, offset
         # balanced dual point theta - (1 - f) part, its correlations from the same pass over X
         part = np.where(theta > 0, theta, 0.0) if total > 0 else np.where(theta < 0, theta, 0.0)
         shrink = total / part.sum()
-        both = np.asarray(X.T @ np.column_stack([theta, part]), dtype=np.float64)
-        grad = -both[:, 0]
-        corr = both[:, 0] - shrink * both[:, 1]
+        if sp.issparse(X):
+            x_theta, x_part = csc_rmatvec2(X.data, X.indices, X.indptr, theta, part)
+        else:
+            both = np.asarray(X.T @ np.column_stack([theta, part]), dtype=np.float64)
+            x_theta, x_part = both[:, 0], both[:, 1]
+        grad = -x_theta
+        corr = x_theta - shrink * x_part
         theta = theta - shrink * part
     else:
         grad = -_rmatvec(X, theta)
@@ -230,6 +255,12 @@ def solve_prox_newton(X, y, datafit, l1, l2, sample_weight=None, fit_intercept=T
     n_iter = 0
     converged = False
     gap = kkt = np.inf
+    # sparse designs: the model is solved by coordinate descent reading X's own columns, a few
+    # Newton steps per working set; dense ones go through solve_enet (Gram mode, Anderson
+    # extrapolation: faster on the correlated columns of dense p >> n problems), as does the
+    # KKT-stopped case with unpenalized features
+    model_kernel = sp.issparse(X) and not any_free
+    stalled = False
     while True:
         gap, grad = duality_gap(datafit, X, y, c, z, w, fit_intercept, l1, l2, positive, primal,
                                 offset)
@@ -240,30 +271,50 @@ def solve_prox_newton(X, y, datafit, l1, l2, sample_weight=None, fit_intercept=T
             converged = kkt <= kkt_tol
         else:
             converged = gap <= tol_abs
-        if converged or n_iter >= max_iter:
+        if converged or stalled or n_iter >= max_iter:
             break
         # working set: support, unpenalized features, worst violators
         scores = violation.copy()
         scores[(w != 0) | free] = np.inf
-        ws_size = max(FIRST_WS_SIZE, 2 * np.count_nonzero(w))
+        if model_kernel:
+            ws_size = max(SPARSE_FIRST_WS_SIZE, int(SPARSE_WS_GROWTH * np.count_nonzero(w)))
+        else:
+            ws_size = max(FIRST_WS_SIZE, 2 * np.count_nonzero(w))
         n_candidates = np.count_nonzero(scores > 0)
         if ws_size >= n_candidates:
             ws = np.flatnonzero(scores > 0)
         else:
             ws = np.sort(np.argpartition(-scores, ws_size - 1)[:ws_size])
-        if any_free:
-            # the KKT rule is first order while a gap is second order in the violation: solve the
-            # model to the floor of float64 (such problems are small: unpenalized logistic)
-            inner_abs = 0.0
-        else:
-            inner_abs = max(INNER_GAP_FRACTION * gap, 0.01 * tol_abs)
-        w_ws, b_new = _newton_direction(datafit, X, y, s, z, w, ws, l1, l2, positive,
-                                        fit_intercept, inner_abs, max_cd_iter, offset)
-        n_iter += 1
-        step_ok, w, b, z, primal = _line_search(datafit, X, y, c, z, w, b, ws, w_ws, b_new,
-                                                l1, l2, grad, primal)
-        if not step_ok:
-            break
+        if not model_kernel:
+            if any_free:
+                # the KKT rule is first order while a gap is second order in the violation: solve
+                # the model to the floor of float64 (such problems are small: unpenalized logistic)
+                inner_abs = 0.0
+            else:
+                inner_abs = max(INNER_GAP_FRACTION * gap, 0.01 * tol_abs)
+            w_ws, b_new = _newton_direction(datafit, X, y, s, z, w, ws, l1, l2, positive,
+                                            fit_intercept, inner_abs, max_cd_iter, offset)
+            n_iter += 1
+            step_ok, w, b, z, primal = _line_search(datafit, X, y, c, z, w, b, ws, w_ws, b_new,
+                                                    l1, l2, primal)
+            stalled = not step_ok
+            continue
+        # proximal Newton restricted to the working set, no pass over the other columns, until
+        # its KKT violation is a fraction of the whole problem's (at least one step)
+        kkt_stop = -1.0
+        while n_iter < max_iter:
+            step = _model_cd(datafit, X, y, c, z, w, b, ws, l1, l2, positive,
+                             fit_intercept, CD_KKT * INNER_KKT * kkt, kkt_stop, max_cd_iter)
+            if step is None:
+                break
+            w_ws, b_new, dz = step
+            n_iter += 1
+            step_ok, w, b, z, primal = _line_search(datafit, X, y, c, z, w, b, ws, w_ws, b_new,
+                                                    l1, l2, primal, dz)
+            if not step_ok:
+                stalled = True
+                break
+            kkt_stop = INNER_KKT * kkt
     full_grad = grad
     if warn and not converged:
         what = (f"KKT violation {kkt:.3e} > {kkt_tol:.3e}" if any_free
@@ -273,6 +324,32 @@ def solve_prox_newton(X, y, datafit, l1, l2, sample_weight=None, fit_intercept=T
             "Increase max_iter or loosen tol.", ConvergenceWarning, stacklevel=3)
     return ProxNewtonResult(w, float(b), primal, float(gap), kkt, tol_abs, n_iter, converged,
                             full_grad)
+
+
+def _model_cd(datafit, X, y, c, z, w, b, ws, l1, l2, positive, fit_intercept, cd_tol, kkt_stop,
+              max_sweeps):
+    """The Newton step by coordinate descent on the model, read from the working set's columns
+    of the CSC ``X`` (:mod:`shrinkage._kernels.newton_cd`): ``(w_ws, b_new, dz)``, or ``None``
+    when the working set's KKT violation at the current point is already ``<= kkt_stop``."""
+    g = datafit.raw_gradient(y, z)
+    # a datafit may offer a majorizing curvature (Huber: min(1, delta / |r|), whose working
+    # response is y itself in the linear tails) instead of its generalised Hessian
+    h = getattr(datafit, "model_curvature", datafit.raw_hessian)(y, z)
+    h_max = float(h.max()) if h.size else 0.0
+    h = np.maximum(h, H_FLOOR * max(h_max, 1e-12))
+    cg = np.ascontiguousarray(c * g, dtype=np.float64)
+    ch = np.ascontiguousarray(c * h, dtype=np.float64)
+    coef = np.ascontiguousarray(w[ws], dtype=np.float64)
+    l1_ws = np.ascontiguousarray(l1[ws])
+    l2_ws = np.ascontiguousarray(l2[ws])
+    cols = np.ascontiguousarray(ws, dtype=np.int64)
+    u, db, _, n_sweeps = newton_cd_sparse(X.data, X.indices, X.indptr, cols, coef, cg, ch, l1_ws,
+                                          l2_ws, positive, fit_intercept, cd_tol, kkt_stop,
+                                          max_sweeps)
+    if n_sweeps == 0:
+        return None
+    u += db
+    return coef, b + db, u
 
 
 def _newton_direction(datafit, X, y, s, z, w, ws, l1, l2, positive, fit_intercept,
@@ -350,15 +427,15 @@ def _weighted_lstsq(X, target, weights, fit_intercept):
     return solution, 0.0
 
 
-def _line_search(datafit, X, y, c, z, w, b, ws, w_ws, b_new, l1, l2, grad, primal):
+def _line_search(datafit, X, y, c, z, w, b, ws, w_ws, b_new, l1, l2, primal, dz=None):
     """Armijo backtracking on ``P`` along the Newton step; returns the accepted point."""
     dw = w_ws - w[ws]
     db = b_new - b
-    if sp.issparse(X):
+    if dz is None and sp.issparse(X):
         moved = np.flatnonzero(dw)  # only the columns that move (scipy would slice all of ws)
         dz = csc_matvec_columns(X.data, X.indices, X.indptr, ws[moved].astype(np.int64),
                                 dw[moved], X.shape[0]) + db
-    else:
+    elif dz is None:
         dz = _matvec(X[:, ws], dw) + db  # the working set's columns only
     pen_old = penalty_value(w[ws], l1[ws], l2[ws])
     pen_new = penalty_value(w_ws, l1[ws], l2[ws])
