@@ -95,6 +95,7 @@ def newton_cd_sparse(data, indices, indptr, ws, coef, cg, ch, l1, l2, positive, 
     u = np.zeros(n)
     if kkt <= kkt_stop:
         return u, 0.0, kkt, 0
+    start = coef.copy()
     q = cg.copy()
     active = np.empty(k, dtype=np.int64)
     n_sweeps = 0
@@ -120,9 +121,7 @@ def newton_cd_sparse(data, indices, indptr, ws, coef, cg, ch, l1, l2, positive, 
                 change = max(change, curv[c] * abs(diff))
                 for t in range(indptr[j], indptr[j + 1]):
                     i = indices[t]
-                    x = data[t] * diff
-                    q[i] += ch[i] * x
-                    u[i] += x
+                    q[i] += ch[i] * (data[t] * diff)
                 shift -= diff * means[c]
         n_sweeps += 1
         if full:
@@ -139,4 +138,12 @@ def newton_cd_sparse(data, indices, indptr, ws, coef, cg, ch, l1, l2, positive, 
             active_sweeps += 1
             if change <= tol or active_sweeps >= ACTIVE_SWEEPS:
                 full = True
+    # the step in the linear predictor, from the columns that moved (cheaper than keeping it
+    # up to date in every update of every sweep)
+    for c in range(k):
+        diff = coef[c] - start[c]
+        if diff != 0.0:
+            j = ws[c]
+            for t in range(indptr[j], indptr[j + 1]):
+                u[indices[t]] += data[t] * diff
     return u, shift, kkt, n_sweeps
