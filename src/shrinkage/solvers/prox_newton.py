@@ -307,10 +307,10 @@ def solve_prox_newton(X, y, datafit, l1, l2, sample_weight=None, fit_intercept=T
                              fit_intercept, CD_KKT * INNER_KKT * kkt, kkt_stop, max_cd_iter)
             if step is None:
                 break
-            w_ws, b_new, dz = step
+            w_ws, b_new, dz, cg = step
             n_iter += 1
             step_ok, w, b, z, primal = _line_search(datafit, X, y, c, z, w, b, ws, w_ws, b_new,
-                                                    l1, l2, primal, dz)
+                                                    l1, l2, primal, dz, cg)
             if not step_ok:
                 stalled = True
                 break
@@ -329,8 +329,9 @@ def solve_prox_newton(X, y, datafit, l1, l2, sample_weight=None, fit_intercept=T
 def _model_cd(datafit, X, y, c, z, w, b, ws, l1, l2, positive, fit_intercept, cd_tol, kkt_stop,
               max_sweeps):
     """The Newton step by coordinate descent on the model, read from the working set's columns
-    of the CSC ``X`` (:mod:`shrinkage._kernels.newton_cd`): ``(w_ws, b_new, dz)``, or ``None``
-    when the working set's KKT violation at the current point is already ``<= kkt_stop``."""
+    of the CSC ``X`` (:mod:`shrinkage._kernels.newton_cd`): ``(w_ws, b_new, dz, c g)``, or
+    ``None`` when the working set's KKT violation at the current point is already
+    ``<= kkt_stop``."""
     g = datafit.raw_gradient(y, z)
     # a datafit may offer a majorizing curvature (Huber: min(1, delta / |r|), whose working
     # response is y itself in the linear tails) instead of its generalised Hessian
@@ -349,7 +350,7 @@ def _model_cd(datafit, X, y, c, z, w, b, ws, l1, l2, positive, fit_intercept, cd
     if n_sweeps == 0:
         return None
     u += db
-    return coef, b + db, u
+    return coef, b + db, u, cg
 
 
 def _newton_direction(datafit, X, y, s, z, w, ws, l1, l2, positive, fit_intercept,
@@ -427,8 +428,9 @@ def _weighted_lstsq(X, target, weights, fit_intercept):
     return solution, 0.0
 
 
-def _line_search(datafit, X, y, c, z, w, b, ws, w_ws, b_new, l1, l2, primal, dz=None):
-    """Armijo backtracking on ``P`` along the Newton step; returns the accepted point."""
+def _line_search(datafit, X, y, c, z, w, b, ws, w_ws, b_new, l1, l2, primal, dz=None, cg=None):
+    """Armijo backtracking on ``P`` along the Newton step; returns the accepted point. ``dz``
+    (the step in ``z``) and ``cg`` (``c g`` at ``z``) when the caller has them."""
     dw = w_ws - w[ws]
     db = b_new - b
     if dz is None and sp.issparse(X):
@@ -439,12 +441,13 @@ def _line_search(datafit, X, y, c, z, w, b, ws, w_ws, b_new, l1, l2, primal, dz=
         dz = _matvec(X[:, ws], dw) + db  # the working set's columns only
     pen_old = penalty_value(w[ws], l1[ws], l2[ws])
     pen_new = penalty_value(w_ws, l1[ws], l2[ws])
-    g = datafit.raw_gradient(y, z)
-    decrease = float((c * g) @ dz) + pen_new - pen_old  # directional model decrease (<= 0)
+    if cg is None:
+        cg = c * datafit.raw_gradient(y, z)
+    decrease = float(cg @ dz) + pen_new - pen_old  # directional model decrease (<= 0)
     if decrease >= 0 and not np.any(dw) and db == 0:
         return False, w, b, z, primal
     t = 1.0
-    rest = primal - float(c @ datafit.loss(y, z)) - pen_old  # penalty outside ws
+    rest = penalty_value(w, l1, l2) - pen_old  # penalty outside ws
     for _ in range(40):
         w_try = w[ws] + t * dw
         z_try = z + t * dz
