@@ -27,18 +27,20 @@ ACTIVE_SWEEPS = 50
 
 # No fastmath here, unlike the dense kernel: letting LLVM reassociate a gather loop makes it
 # vectorise with gathers, three times slower than the scalar loop on the machines we measured.
+# Unsigned positions and row indices (CSC's are never negative): with signed ones numba checks
+# every access for a negative (wraparound) index, which costs a quarter of the gather loop.
 @njit(cache=True)
 def _col_dot(data, indices, indptr, j, v):
     total = 0.0
-    for k in range(indptr[j], indptr[j + 1]):
-        total += data[k] * v[indices[k]]
+    for k in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
+        total += data[k] * v[np.uint64(indices[k])]
     return total
 
 
 @njit(cache=True)
 def _col_axpy(data, indices, indptr, j, alpha, v):
-    for k in range(indptr[j], indptr[j + 1]):
-        v[indices[k]] -= alpha * data[k]
+    for k in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
+        v[np.uint64(indices[k])] -= alpha * data[k]
 
 
 @njit(cache=True)
