@@ -28,6 +28,9 @@ from .prox import prox_enet_1d, subdiff_distance_1d
 # Most sweeps over the nonzero coordinates between two sweeps over the whole working set.
 ACTIVE_SWEEPS = 50
 
+# Positions and row indices are read as unsigned in the column loops (CSC's are never negative):
+# with signed ones numba checks every access for a negative (wraparound) index.
+
 
 @njit(cache=True)
 def _first_pass_sparse(data, indices, indptr, ws, cg, ch, hsum, fit_intercept):
@@ -41,8 +44,8 @@ def _first_pass_sparse(data, indices, indptr, ws, cg, ch, hsum, fit_intercept):
         sq = 0.0
         lin = 0.0
         gj = 0.0
-        for t in range(indptr[j], indptr[j + 1]):
-            i = indices[t]
+        for t in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
+            i = np.uint64(indices[t])
             x = float(data[t])
             hx = ch[i] * x
             sq += hx * x
@@ -111,16 +114,16 @@ def newton_cd_sparse(data, indices, indptr, ws, coef, cg, ch, l1, l2, positive, 
                 continue
             j = ws[c]
             grad = shift * hsum * means[c]
-            for t in range(indptr[j], indptr[j + 1]):
-                grad += data[t] * q[indices[t]]
+            for t in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
+                grad += data[t] * q[np.uint64(indices[t])]
             old = coef[c]
             new = prox_enet_1d(old - grad / curv[c], 1.0 / curv[c], l1[c], l2[c], positive)
             diff = new - old
             if diff != 0.0:
                 coef[c] = new
                 change = max(change, curv[c] * abs(diff))
-                for t in range(indptr[j], indptr[j + 1]):
-                    i = indices[t]
+                for t in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
+                    i = np.uint64(indices[t])
                     q[i] += ch[i] * (data[t] * diff)
                 shift -= diff * means[c]
         n_sweeps += 1
@@ -144,6 +147,6 @@ def newton_cd_sparse(data, indices, indptr, ws, coef, cg, ch, l1, l2, positive, 
         diff = coef[c] - start[c]
         if diff != 0.0:
             j = ws[c]
-            for t in range(indptr[j], indptr[j + 1]):
-                u[indices[t]] += data[t] * diff
+            for t in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
+                u[np.uint64(indices[t])] += data[t] * diff
     return u, shift, kkt, n_sweeps

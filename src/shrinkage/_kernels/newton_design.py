@@ -56,8 +56,8 @@ def csc_rmatvec2(data, indices, indptr, a, b):
     for j in range(p):
         sa = 0.0
         sb = 0.0
-        for t in range(indptr[j], indptr[j + 1]):
-            i = indices[t]
+        for t in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
+            i = np.uint64(indices[t])
             x = float(data[t])
             sa += x * a[i]
             sb += x * b[i]
