@@ -254,8 +254,7 @@ def _working_set_rounds(kernels, w, l1, l2, positive, alive, always, primal, gap
     With ``widen_to`` (the full feature set of a solve restricted to a strong set), the working
     set is the whole strong set when it fits, and a round that solved the subproblem to the end
     is followed by the gap on ``widen_to`` rather than on ``alive``, and the rounds stop there:
-    the restricted gap is at most the full one, so checking
-    it first would only cost a pass.
+    the restricted gap is at most the full one, so checking it first would only cost a pass.
     """
     p = w.shape[0]
     all_features = np.arange(p)
