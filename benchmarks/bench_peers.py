@@ -292,6 +292,7 @@ class Adapter:
 
 class ShrinkageAdapter(Adapter):
     name = "shrinkage"
+    # single fits; on paths each alpha's gap <= tol P_alpha(warm start) (solvers.cd's path rule)
     units = "relative duality gap: gap <= tol ||yc||^2/(2n)"
 
     def version(self):

@@ -149,8 +149,12 @@ class LassoCV(_CVBase):
     alphas : int or array-like, default=100
         The number of alphas of the default grid (from ``alpha_max`` to ``eps * alpha_max``, log
         scale), or the grid itself.
-    fit_intercept, penalty_factor, positive, max_iter, tol
+    fit_intercept, penalty_factor, positive, max_iter
         As for :class:`~shrinkage.Lasso`.
+    tol : float, default=1e-4
+        The fold paths stop each alpha at the duality gap ``tol`` relative to that alpha's own
+        objective (the path rule of :mod:`shrinkage.solvers.cd`); the refit uses
+        :class:`~shrinkage.Lasso`'s rule.
     cv : int, cross-validation generator or iterable, default=5
         As scikit-learn's (an int means unshuffled KFold).
     n_jobs : int, optional

@@ -84,9 +84,11 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
     """Elastic-net solutions along a grid of alphas, with warm starts.
 
     Each point minimises ``(1/2n) sum_i s_i (y_i - x_i'w - b)^2 + alpha sum_j f_j (l1_ratio |w_j|
-    + (1 - l1_ratio) w_j^2 / 2)`` (see :class:`~shrinkage.ElasticNet`) to the relative duality gap
-    ``tol``. The default grid runs from ``alpha_max`` (every penalized coefficient zero) to
-    ``eps * alpha_max`` on a log scale, as scikit-learn's and glmnet's.
+    + (1 - l1_ratio) w_j^2 / 2)`` (see :class:`~shrinkage.ElasticNet`) to the duality gap ``tol``
+    relative to that alpha's own objective at its warm start (the path rule of
+    :mod:`shrinkage.solvers.cd`, where the stopping rules are stated). The default grid runs from
+    ``alpha_max`` (every penalized coefficient zero) to ``eps * alpha_max`` on a log scale, as
+    scikit-learn's and glmnet's.
 
     Parameters
     ----------
