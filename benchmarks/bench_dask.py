@@ -323,7 +323,7 @@ def start_cluster(memory):
     from distributed import Client, LocalCluster
 
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=None, host="127.0.0.1", memory_limit=memory)
+                           dashboard_address="127.0.0.1:0", host="127.0.0.1", memory_limit=memory)
     return cluster, Client(cluster)
 
 
@@ -371,7 +371,8 @@ def main_compare(args):
 
         def add(name, t, times, w, b, **extra):
             answers[name] = (w, b)
-            rows.append({"solver": name, "time": t, "times": times, **extra})
+            coef = None if w is None else {"w": np.asarray(w, dtype=float).tolist(), "b": float(b)}
+            rows.append({"solver": name, "time": t, "times": times, **extra, "answer": coef})
             print(f"{name:44s} {fmt_time(t):>18s}   {extra}", flush=True)
             save()
 
@@ -488,9 +489,12 @@ def main_scaling(args):
     out = RESULTS / "dask-scaling"
     cluster, client = start_cluster(args.worker_memory)
     try:
+        # One alpha for every n (alpha_max / 20 of the smallest set): same problem, more rows.
+        ensure_dataset(args.data_dir, max(args.scaling), args.p, args.seed, client)
+        alpha = alpha_max_stream(ensure_dataset(args.data_dir, min(args.scaling), args.p,
+                                                args.seed, client)[0], args.p) / 20
         for n in args.scaling:
             directory, size = ensure_dataset(args.data_dir, n, args.p, args.seed, client)
-            alpha = alpha_max_stream(directory, args.p) / 20
             X_fit, y_fit = load_frame(directory, args.p)
             frame = dd.read_parquet(str(directory))
             t_read, read_times, _ = timed(frame.sum().compute, args.repeats)
@@ -516,7 +520,7 @@ def main_scaling(args):
         f"Date {note['date']}; {note['cpu']}, nproc={note['nproc']} (shared; load before "
         f"{note['load_before'][0]:.1f}); git {note['git']}; dask {note['dask']}, pyarrow "
         f"{note['pyarrow']}. 2 workers x 1 thread, memory_limit {args.worker_memory} each; "
-        f"p = {args.p}, alpha = alpha_max/20, tol {args.scaling_tol:g}; median of "
+        f"p = {args.p}, alpha = alpha_max/20 of the smallest n, tol {args.scaling_tol:g}; median of "
         f"{args.repeats}.",
         "",
         "| n | Parquet | shrinkage Lasso | per row | one read pass (sum of columns) | fit / read pass |",
