@@ -1,14 +1,15 @@
 """Dual coordinate descent for the L2-penalized hinge loss (liblinear's L1-loss SVM, no shrinking).
 
-Primal, labels ``y_i in {-1, +1}``, per-sample bounds ``U_i = C s_i``::
+Primal, labels ``y_i in {-1, +1}``, per-sample bounds ``U_i = C s_i``, margins ``m_i`` (1, or
+``1 - y_i b`` for a fixed intercept ``b``)::
 
-    P(w) = ||w||^2 / 2 + sum_i U_i max(0, 1 - y_i x_i' w)
+    P(w) = ||w||^2 / 2 + sum_i U_i max(0, m_i - y_i x_i' w)
 
 Dual, ``0 <= a_i <= U_i``, ``w(a) = sum_i a_i y_i x_i``::
 
-    D(a) = sum_i a_i - ||w(a)||^2 / 2
+    D(a) = sum_i a_i m_i - ||w(a)||^2 / 2
 
-Coordinate i minimises ``-D`` exactly in ``a_i``: with ``G = y_i x_i' w - 1`` (the partial
+Coordinate i minimises ``-D`` exactly in ``a_i``: with ``G = y_i x_i' w - m_i`` (the partial
 derivative) and ``Q_ii = ||x_i||^2``, ``a_i <- clip(a_i - G / Q_ii, 0, U_i)``, then
 ``w += (a_i' - a_i) y_i x_i``. The duality gap ``P(w(a)) - D(a)`` (>= 0, zero at the optimum) is
 the stopping rule, checked after every epoch. Samples are visited in a fresh random order each
@@ -28,19 +29,19 @@ def _row_dot_dense(X, i, w):
 
 
 @njit(cache=True)
-def _gap_dense(X, y, U, a, w):
+def _gap_dense(X, y, U, m, a, w):
     hinge = 0.0
     for i in range(X.shape[0]):
-        margin = 1.0 - y[i] * _row_dot_dense(X, i, w)
+        margin = m[i] - y[i] * _row_dot_dense(X, i, w)
         if margin > 0.0:
             hinge += U[i] * margin
     w_sq = w @ w
     primal = 0.5 * w_sq + hinge
-    return primal, primal - (a.sum() - 0.5 * w_sq)
+    return primal, primal - (a @ m - 0.5 * w_sq)
 
 
 @njit(cache=True)
-def hinge_dual_cd_dense(X, y, U, a, w, max_epochs, tol_abs, seed):
+def hinge_dual_cd_dense(X, y, U, m, a, w, max_epochs, tol_abs, seed):
     """Dual CD on a C-ordered dense ``X``; updates ``a`` and ``w`` in place.
 
     Returns ``(primal, gap, epochs)``.
@@ -53,7 +54,7 @@ def hinge_dual_cd_dense(X, y, U, a, w, max_epochs, tol_abs, seed):
             q[i] += X[i, j] * X[i, j]
     np.random.seed(seed)  # noqa: NPY002 (numba supports the legacy API only)
     order = np.arange(n)
-    primal, gap = _gap_dense(X, y, U, a, w)
+    primal, gap = _gap_dense(X, y, U, m, a, w)
     epoch = 0
     while epoch < max_epochs and gap > tol_abs:
         np.random.shuffle(order)  # noqa: NPY002
@@ -61,7 +62,7 @@ def hinge_dual_cd_dense(X, y, U, a, w, max_epochs, tol_abs, seed):
             i = order[k]
             if q[i] == 0.0:
                 continue
-            grad = y[i] * _row_dot_dense(X, i, w) - 1.0
+            grad = y[i] * _row_dot_dense(X, i, w) - m[i]
             new = min(max(a[i] - grad / q[i], 0.0), U[i])
             delta = new - a[i]
             if delta != 0.0:
@@ -70,27 +71,27 @@ def hinge_dual_cd_dense(X, y, U, a, w, max_epochs, tol_abs, seed):
                 for j in range(X.shape[1]):
                     w[j] += step * X[i, j]
         epoch += 1
-        primal, gap = _gap_dense(X, y, U, a, w)
+        primal, gap = _gap_dense(X, y, U, m, a, w)
     return primal, gap, epoch
 
 
 @njit(cache=True)
-def _gap_sparse(data, indices, indptr, y, U, a, w):
+def _gap_sparse(data, indices, indptr, y, U, m, a, w):
     hinge = 0.0
     for i in range(indptr.shape[0] - 1):
         dot = 0.0
         for k in range(indptr[i], indptr[i + 1]):
             dot += data[k] * w[indices[k]]
-        margin = 1.0 - y[i] * dot
+        margin = m[i] - y[i] * dot
         if margin > 0.0:
             hinge += U[i] * margin
     w_sq = w @ w
     primal = 0.5 * w_sq + hinge
-    return primal, primal - (a.sum() - 0.5 * w_sq)
+    return primal, primal - (a @ m - 0.5 * w_sq)
 
 
 @njit(cache=True)
-def hinge_dual_cd_sparse(data, indices, indptr, y, U, a, w, max_epochs, tol_abs, seed):
+def hinge_dual_cd_sparse(data, indices, indptr, y, U, m, a, w, max_epochs, tol_abs, seed):
     """Dual CD on a CSR matrix (rows are samples); updates ``a`` and ``w`` in place."""
     n = indptr.shape[0] - 1
     q = np.zeros(n)
@@ -99,7 +100,7 @@ def hinge_dual_cd_sparse(data, indices, indptr, y, U, a, w, max_epochs, tol_abs,
             q[i] += data[k] * data[k]
     np.random.seed(seed)  # noqa: NPY002 (numba supports the legacy API only)
     order = np.arange(n)
-    primal, gap = _gap_sparse(data, indices, indptr, y, U, a, w)
+    primal, gap = _gap_sparse(data, indices, indptr, y, U, m, a, w)
     epoch = 0
     while epoch < max_epochs and gap > tol_abs:
         np.random.shuffle(order)  # noqa: NPY002
@@ -110,7 +111,7 @@ def hinge_dual_cd_sparse(data, indices, indptr, y, U, a, w, max_epochs, tol_abs,
             dot = 0.0
             for k in range(indptr[i], indptr[i + 1]):
                 dot += data[k] * w[indices[k]]
-            new = min(max(a[i] - (y[i] * dot - 1.0) / q[i], 0.0), U[i])
+            new = min(max(a[i] - (y[i] * dot - m[i]) / q[i], 0.0), U[i])
             delta = new - a[i]
             if delta != 0.0:
                 a[i] = new
@@ -118,5 +119,5 @@ def hinge_dual_cd_sparse(data, indices, indptr, y, U, a, w, max_epochs, tol_abs,
                 for k in range(indptr[i], indptr[i + 1]):
                     w[indices[k]] += step * data[k]
         epoch += 1
-        primal, gap = _gap_sparse(data, indices, indptr, y, U, a, w)
+        primal, gap = _gap_sparse(data, indices, indptr, y, U, m, a, w)
     return primal, gap, epoch

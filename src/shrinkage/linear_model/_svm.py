@@ -26,8 +26,9 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
       ``"l2"`` (``||w||^2 / 2``). Proximal Newton with the generalised Hessian
       (:mod:`shrinkage.solvers.prox_newton`); the intercept is exactly unpenalized.
     - ``loss="hinge"``: ``l = max(0, 1 - y z)``, ``penalty="l2"`` only, by dual coordinate descent
-      (:mod:`shrinkage.solvers.hinge_dual`) as liblinear; the intercept is then always liblinear's
-      penalized constant column (``penalize_intercept`` must be True when ``fit_intercept``).
+      (:mod:`shrinkage.solvers.hinge_dual`) as liblinear; the intercept is exactly unpenalized
+      (found by bisection on the sign of ``sum_i a_i y_i``, each step a warm-started dual solve),
+      or liblinear's penalized constant column with ``penalize_intercept=True``.
 
     ``s`` are the sample weights normalised to sum to n; ``alpha = 1 / (C sum_i s_i)`` unless
     ``alpha`` is given, which maps scikit-learn's ``LinearSVC(C)`` objective
@@ -95,9 +96,6 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
         self._validate_params()
         if self.loss == "hinge" and self.penalty == "l1":
             raise ValueError("loss='hinge' is supported with penalty='l2' only (dual CD)")
-        if self.loss == "hinge" and self.fit_intercept and not self.penalize_intercept:
-            raise ValueError("loss='hinge' fits liblinear's penalized intercept: set "
-                             "penalize_intercept=True (or fit_intercept=False)")
         X, y_enc, sample_weight, classes = validate_classification_input(self, X, y, sample_weight)
         n, p = X.shape
         n_observations = n if sample_weight is None else float(sample_weight.sum())
@@ -114,8 +112,9 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
         for k in targets:
             signs = np.where(y_enc == k, 1.0, -1.0)
             if self.loss == "hinge":
-                result = solve_hinge_dual(X, signs, alpha, sample_weight, self.max_iter, self.tol)
-                coef, intercept = result.coef, 0.0
+                result = solve_hinge_dual(X, signs, alpha, sample_weight, self.max_iter, self.tol,
+                                          fit_intercept=self.fit_intercept and not liblinear)
+                coef, intercept = result.coef, result.intercept
             else:
                 result = solve_prox_newton(X, signs, SquaredHinge(), l1, l2, sample_weight,
                                            self.fit_intercept and not liblinear,
