@@ -253,6 +253,8 @@ class Proximal(Optimizer):
         else:
             plan = None
         if plan is None:
+            if not all(p.grad is not None and key in state.get(p, {}) for p in params):
+                return False    # a parameter without a gradient this step: general path, plan later
             plan = self._plan(group, penalty, key)
             plans[id(group)] = plan
         if not plan["ok"]:
@@ -267,8 +269,7 @@ class Proximal(Optimizer):
     def _plan(self, group, penalty, key):
         plan = {"group": group, "penalty": penalty, "ok": False, "moments": ()}
         params = group["params"]
-        if not (type(self._inner) in (torch.optim.Adam, torch.optim.AdamW) and len(params) > 1
-                and all(p.grad is not None and key in self._inner.state[p] for p in params)):
+        if not (type(self._inner) in (torch.optim.Adam, torch.optim.AdamW) and len(params) > 1):
             return plan
         moments = [self._inner.state[p][key] for p in params]
         items = [(p, Metric(1.0, v, owned=False, root=True)) for p, v in zip(params, moments, strict=True)]
