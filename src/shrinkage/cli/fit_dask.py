@@ -30,7 +30,7 @@ import numpy as np
 
 from ..linear_model import ElasticNetCV, LassoCV, enet_path, one_standard_error_alpha
 from ._errors import InputError
-from .table import PARQUET_SUFFIXES, _quote
+from .table import PARQUET_SUFFIXES, _quote, split_columns
 
 LOCAL_WORKERS = 2
 CONNECT_TIMEOUT = "10s"
@@ -133,17 +133,7 @@ def select_columns(frame, target, source):
     columns = [str(c) for c in frame.columns]
     if list(frame.columns) != columns:
         frame = frame.rename(columns=dict(zip(frame.columns, columns, strict=True)))
-    if len(set(columns)) != len(columns):
-        dupes = sorted({c for c in columns if columns.count(c) > 1})
-        raise InputError(f"{source} has duplicated column names: {_quote(dupes)}")
-    if target is None:
-        target = columns[-1]
-    elif target not in columns:
-        raise InputError(f"target column '{target}' is not in {source}; its columns are "
-                         f"{_quote(columns, 12)}")
-    features = [c for c in columns if c != target]
-    if not features:
-        raise InputError(f"{source} has no feature columns besides the target '{target}'")
+    target, features = split_columns(columns, target, source)
     if _is_text(frame.dtypes[target]):
         raise InputError(f"target column '{target}' is not numeric "
                          f"({frame.dtypes[target]}); shrinkage fit does least-squares regression")

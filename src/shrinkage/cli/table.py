@@ -124,6 +124,23 @@ def _first_bad_row(mask):
     return int(np.flatnonzero(np.asarray(mask))[0]) + 1
 
 
+def split_columns(columns, target, source):
+    """``(target, features)`` from a table's column names (strings), or an InputError naming the
+    problem: duplicated names, a target not among them (default: the last column), no features."""
+    if len(set(columns)) != len(columns):
+        dupes = sorted({c for c in columns if columns.count(c) > 1})
+        raise InputError(f"{source} has duplicated column names: {_quote(dupes)}")
+    if target is None:
+        target = columns[-1]
+    elif target not in columns:
+        raise InputError(f"target column '{target}' is not in {source}; its columns are "
+                         f"{_quote(columns, 12)}")
+    features = [c for c in columns if c != target]
+    if not features:
+        raise InputError(f"{source} has no feature columns besides the target '{target}'")
+    return target, features
+
+
 def prepare(frame, target=None, *, source, onehot=True, max_levels=50, dropna=False):
     """Check ``frame`` and turn it into a :class:`Table` (policy in the module docstring).
 
@@ -145,17 +162,7 @@ def prepare(frame, target=None, *, source, onehot=True, max_levels=50, dropna=Fa
     pd = _pandas()
     columns = [str(c) for c in frame.columns]
     frame = frame.set_axis(columns, axis=1)
-    if len(set(columns)) != len(columns):
-        dupes = sorted({c for c in columns if columns.count(c) > 1})
-        raise InputError(f"{source} has duplicated column names: {_quote(dupes)}")
-    if target is None:
-        target = columns[-1]
-    elif target not in columns:
-        raise InputError(f"target column '{target}' is not in {source}; its columns are "
-                         f"{_quote(columns, 12)}")
-    features = [c for c in columns if c != target]
-    if not features:
-        raise InputError(f"{source} has no feature columns besides the target '{target}'")
+    target, features = split_columns(columns, target, source)
 
     n_read = len(frame)
     missing = frame.isna()
