@@ -49,6 +49,26 @@ def test_path_starts_at_alpha_max_and_matches_scikit_learn(n_classes, sparse):
     assert np.all(np.diff(path.n_nonzero[:4]) >= 0)
 
 
+def _l1_logistic_lbfgsb(X, y, C):
+    """``C sum_i NLL_i + ||w||_1`` with a free intercept, by L-BFGS-B on ``w = u - v``, ``u, v >= 0``."""
+    from scipy.optimize import minimize
+
+    p = X.shape[1]
+
+    def fun(theta):
+        b, u, v = theta[0], theta[1:p + 1], theta[p + 1:]
+        z = X @ (u - v) + b
+        g = C * (1.0 / (1.0 + np.exp(-z)) - y)
+        value = C * np.sum(np.logaddexp(0.0, z) - y * z) + u.sum() + v.sum()
+        gw = X.T @ g
+        return value, np.concatenate([[g.sum()], gw + 1.0, -gw + 1.0])
+
+    bounds = [(None, None)] + [(0.0, None)] * (2 * p)
+    res = minimize(fun, np.zeros(2 * p + 1), jac=True, method="L-BFGS-B", bounds=bounds,
+                   options={"ftol": 1e-16, "gtol": 1e-12, "maxiter": 100_000})
+    return res.x[1:p + 1] - res.x[p + 1:], res.x[0]
+
+
 @pytest.mark.parametrize("penalty", ["l2", "l1"])
 def test_cv_matches_scikit_learn_on_the_same_folds_and_grid(penalty):
     X, y = make_problem(n=90, p=8, seed=23)
@@ -65,12 +85,20 @@ def test_cv_matches_scikit_learn_on_the_same_folds_and_grid(penalty):
                            use_legacy_attributes=False).fit(X, y)
     # scikit-learn's per-fold mean log-loss, C in increasing order (alphas decreasing)
     sk_scores = -np.asarray(ref.scores_).reshape(3, -1)  # (folds, Cs)
-    # saga (the only scikit-learn solver for L1 with a free intercept) ends up to ~1e-3 away from
-    # its optimum on some folds even at tol 1e-12, varying from run to run: most entries agree
-    # to 1e-5, all to 2e-3
-    close = np.isclose(ours.cv_scores_.T, 2 * sk_scores, rtol=1e-5, atol=0)
-    assert close.mean() >= (0.9 if penalty == "l1" else 1.0)
-    np.testing.assert_allclose(ours.cv_scores_.T, 2 * sk_scores, rtol=2e-3)
+    if penalty == "l2":
+        np.testing.assert_allclose(ours.cv_scores_.T, 2 * sk_scores, rtol=1e-5)
+    else:
+        # saga (scikit-learn's only L1 solver with a free intercept) stops up to ~1e-3 away in
+        # held-out deviance on some folds even at tol 1e-12, varying from run to run (its
+        # intercept is off): the per-fold deviances are checked against L-BFGS-B on the split
+        # smooth problem instead, and saga only to 1e-2
+        np.testing.assert_allclose(ours.cv_scores_.T, 2 * sk_scores, rtol=1e-2)
+        for f, (train, test) in enumerate(folds.split(X, y)):
+            for k, alpha in enumerate(ours.alphas_):
+                coef, b = _l1_logistic_lbfgsb(X[train], y[train], 1.0 / (alpha * n_train))
+                z = X[test] @ coef + b
+                deviance = 2 * np.mean(np.logaddexp(0.0, z) - y[test] * z)
+                assert ours.cv_scores_[k, f] == pytest.approx(deviance, rel=1e-5)
     best = int(np.argmin(ours.cvm_))
     assert ours.alpha_min_ == ours.alphas_[best]
     assert 1 / (ours.alpha_min_ * n_train) == pytest.approx(np.ravel(ref.C_)[0])
