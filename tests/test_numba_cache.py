@@ -10,7 +10,8 @@ import shrinkage as sh
 from shrinkage._kernels import cd_dense, cd_sparse, gibbs
 rng = np.random.default_rng(0)
 X = rng.standard_normal((30, 10)); y = rng.standard_normal(30)
-sh.Lasso(alpha=0.01).fit(X, y)
+wide = rng.standard_normal((30, 150))  # too wide for the numba-free homotopy of small problems
+sh.Lasso(alpha=0.01).fit(wide, y)
 sh.Lasso(alpha=0.01).fit(sp.csc_matrix(X), y)
 for rows in (30, 8):  # n >= p: the Cholesky sweep; p > n: the Bhattacharya et al. draw
     sh.BayesianLasso(lam=1.0, lam_method="fixed", n_draws=20, burn_in=5, n_chains=1,

@@ -7,7 +7,7 @@ it only when it lowers the objective, so extrapolation never hurts convergence.
 """
 
 import numpy as np
-from numba import njit
+from ._jit import njit
 
 
 @njit(cache=True)

@@ -34,7 +34,7 @@ the missing bin to the side learned for the node.
 import math
 
 import numpy as np
-from numba import njit
+from ._jit import njit
 
 from .prox import prox_enet_1d, soft_threshold
 

@@ -18,7 +18,7 @@ only stopping rule.
 """
 
 import numpy as np
-from numba import njit
+from ._jit import njit
 
 from .anderson import anderson_point
 from .gap import enet_dual_value, enet_penalty_value, free_unpenalized, project_out_columns

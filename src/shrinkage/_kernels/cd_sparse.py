@@ -15,7 +15,7 @@ those of :mod:`shrinkage._kernels.cd_dense`.
 """
 
 import numpy as np
-from numba import njit
+from ._jit import njit
 
 from .anderson import anderson_point
 from .gap import enet_dual_value, enet_penalty_value, free_unpenalized, project_out_columns

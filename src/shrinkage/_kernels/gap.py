@@ -18,7 +18,7 @@ computed this way goes to zero.
 """
 
 import numpy as np
-from numba import njit
+from ._jit import njit
 
 
 @njit(cache=True)

@@ -22,7 +22,7 @@ One sweep of chain c (``D = diag(tau^2)``, ``A = X'X + D^-1``):
 import math
 
 import numpy as np
-from numba import njit
+from ._jit import njit
 
 from .. import _kernels  # noqa: F401  (points numba's cache at a writable directory if needed)
 

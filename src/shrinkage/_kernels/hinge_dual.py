@@ -17,7 +17,7 @@ epoch, as liblinear does.
 """
 
 import numpy as np
-from numba import njit
+from ._jit import njit
 
 
 @njit(cache=True)

@@ -21,7 +21,7 @@ measure).
 """
 
 import numpy as np
-from numba import njit
+from ._jit import njit
 
 from .prox import prox_enet_1d, subdiff_distance_1d
 

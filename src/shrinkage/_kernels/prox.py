@@ -12,7 +12,7 @@ the proximal optimizers all call these functions.
 """
 
 import numpy as np
-from numba import njit
+from ._jit import njit
 
 
 @njit(cache=True, inline="always")

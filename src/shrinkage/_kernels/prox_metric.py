@@ -18,7 +18,7 @@ Python's zero check the loops vectorise.
 """
 
 import numpy as np
-from numba import njit, prange
+from ._jit import njit, prange
 
 from .prox import soft_threshold_select
 

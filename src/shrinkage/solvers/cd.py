@@ -48,6 +48,7 @@ from .._kernels.cd_sparse import (
     residual_sparse,
 )
 from .._kernels.prox import subdiff_distance
+from . import homotopy
 
 # Anderson extrapolation every this many active-set sweeps (0 disables it).
 ANDERSON_K = 5
@@ -192,16 +193,26 @@ def solve_enet(design, l1, l2, positive=False, coef_init=None, max_iter=1000, to
         features. The certificate is always the full problem's.
     """
     p = design.n_features
+    relative_to_start = relative_to == "start"
     w = np.zeros(p) if coef_init is None else np.array(coef_init, dtype=np.float64, copy=True)
     if positive:
         np.maximum(w, 0.0, out=w)
     positive = bool(positive)
     l1 = np.ascontiguousarray(l1, dtype=np.float64)
     l2 = np.ascontiguousarray(l2, dtype=np.float64)
+    tol_abs = tol * design.null_objective()
+    small = (working_set and candidates is None and not relative_to_start
+             and homotopy.is_small(design))
+    if small and homotopy.prefer_homotopy():
+        # solved exactly, without numba (see shrinkage.solvers.homotopy)
+        exact = homotopy.timed_homotopy(design, l1, l2, positive, int(max_iter))
+        if exact is not None:
+            w, primal, gap, n_iter = exact
+            if gap <= tol_abs or n_iter >= max_iter:
+                return _finish(EnetResult(w, primal, gap, tol_abs, n_iter), relative_to, tol, warn)
+            coef_init = w  # rounding left a gap above tol: coordinate descent finishes
     kernels = _kernels_for(design, use_gram(design, precompute))
     all_features = np.arange(p)
-    relative_to_start = relative_to == "start"
-    tol_abs = tol * design.null_objective()
     if not working_set:
         if relative_to_start:  # the warm start's objective, the gap's first output
             start = kernels.gap(w, l1, l2, positive, all_features[:0])[0]
@@ -239,6 +250,11 @@ def solve_enet(design, l1, l2, positive=False, coef_init=None, max_iter=1000, to
         if gap <= tol_abs or n_iter >= max_iter:
             break
     full_corr = corr if alive.size == p else None
+    if small and gap <= tol_abs:  # the exact minimiser, as the homotopy gives it
+        exact = homotopy.exact_on_support(design, w, l1, l2, positive)
+        if exact is not None and exact[2] <= max(gap, tol_abs):
+            w, primal, gap = exact
+            full_corr = None
     return _finish(EnetResult(w, primal, gap, tol_abs, n_iter, full_corr), relative_to, tol, warn)
 
 
@@ -343,5 +359,7 @@ def enet_gap(design, coef, l1, l2, positive=False):
     w = np.ascontiguousarray(coef, dtype=np.float64)
     l1 = np.ascontiguousarray(l1, dtype=np.float64)
     l2 = np.ascontiguousarray(l2, dtype=np.float64)
+    if homotopy.is_small(design):  # no numba needed (see shrinkage.solvers.homotopy)
+        return homotopy.gram_gap(*homotopy.scaled_gram(design), w, l1, l2, bool(positive))
     primal, gap, _, _ = _kernels_for(design, False).gap(w, l1, l2, bool(positive), np.arange(w.shape[0]))
     return primal, gap

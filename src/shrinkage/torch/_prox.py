@@ -25,11 +25,11 @@ reference the kernels are tested against (``KERNELS = False`` selects them).
 
 from numbers import Real
 
-import numba
 import numpy as np
 import torch
 
 from .._kernels import prox_metric
+from .._kernels._jit import activate as _numba
 from ..penalties import GroupLasso, Penalty
 
 _MAX_NEWTON = 50
@@ -130,6 +130,7 @@ def _numba_threads(size):
     # a large tensor's prox uses as many threads as PyTorch is told to use (numba's pool is capped
     # by its own configuration)
     wanted = torch.get_num_threads() if size >= PARALLEL_MIN else 1
+    numba = _numba()
     numba.set_num_threads(max(1, min(wanted, numba.config.NUMBA_NUM_THREADS)))
 
 
