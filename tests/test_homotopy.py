@@ -14,12 +14,11 @@ from sklearn.linear_model import ElasticNet as SkElasticNet
 from sklearn.linear_model import Lasso as SkLasso
 
 import shrinkage as sh
+from conftest import alpha_max, lasso_objective, make_problem
 from shrinkage._kernels import _jit
 from shrinkage._kernels.cd_gram import enet_gap_gram
 from shrinkage.solvers import homotopy, make_design
 from shrinkage.solvers.cd import solve_enet
-
-from conftest import alpha_max, lasso_objective, make_problem
 
 
 @pytest.fixture
@@ -81,7 +80,7 @@ def test_homotopy_meets_the_kkt_conditions(seed, n, p, fraction, l1_ratio, posit
     out = homotopy.solve_enet_homotopy(design, l1, l2, positive, 10_000)
     if out is None:  # a singular face (p > n without L2, collinear, unpenalized + positive)
         return
-    w, primal, gap, _ = out
+    w, _, gap, _ = out
     G, b, yy = homotopy.scaled_gram(design)
     null = 0.5 * yy
     assert gap <= 1e-9 * max(null, 1e-300)

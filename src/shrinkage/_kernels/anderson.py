@@ -7,6 +7,7 @@ it only when it lowers the objective, so extrapolation never hurts convergence.
 """
 
 import numpy as np
+
 from ._jit import njit
 
 

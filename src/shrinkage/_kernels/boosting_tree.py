@@ -34,8 +34,8 @@ the missing bin to the side learned for the node.
 import math
 
 import numpy as np
-from ._jit import njit
 
+from ._jit import njit
 from .prox import prox_enet_1d, soft_threshold
 
 # XGBoost's kRtEps: a split must gain more than this

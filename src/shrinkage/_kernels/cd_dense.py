@@ -18,8 +18,8 @@ only stopping rule.
 """
 
 import numpy as np
-from ._jit import njit
 
+from ._jit import njit
 from .anderson import anderson_point
 from .gap import enet_dual_value, enet_penalty_value, free_unpenalized, project_out_columns
 from .prox import prox_enet_1d

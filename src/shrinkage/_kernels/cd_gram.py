@@ -15,8 +15,8 @@ from ``G`` and ``w`` before every gap, so incremental drift never enters it).
 """
 
 import numpy as np
-from ._jit import njit
 
+from ._jit import njit
 from .anderson import anderson_point
 from .gap import enet_dual_value, enet_penalty_value, free_unpenalized
 from .prox import prox_enet_1d

@@ -18,6 +18,7 @@ computed this way goes to zero.
 """
 
 import numpy as np
+
 from ._jit import njit
 
 

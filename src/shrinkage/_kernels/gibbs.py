@@ -22,9 +22,9 @@ One sweep of chain c (``D = diag(tau^2)``, ``A = X'X + D^-1``):
 import math
 
 import numpy as np
-from ._jit import njit
 
 from .. import _kernels  # noqa: F401  (points numba's cache at a writable directory if needed)
+from ._jit import njit
 
 TINY = 1e-150  # floors for |beta_j|, sigma^2, lambda^2; the inverse-Gaussian mean is capped at 1/TINY
 

@@ -17,6 +17,7 @@ epoch, as liblinear does.
 """
 
 import numpy as np
+
 from ._jit import njit
 
 

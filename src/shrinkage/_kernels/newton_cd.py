@@ -21,8 +21,8 @@ measure).
 """
 
 import numpy as np
-from ._jit import njit
 
+from ._jit import njit
 from .prox import prox_enet_1d, subdiff_distance_1d
 
 # Most sweeps over the nonzero coordinates between two sweeps over the whole working set.

@@ -3,6 +3,7 @@ columns of a CSC matrix and row-scale them (scipy's column slicing and ``diags(v
 format conversions, which cost more than the subproblem on text-like data)."""
 
 import numpy as np
+
 from ._jit import njit
 
 

@@ -12,6 +12,7 @@ the proximal optimizers all call these functions.
 """
 
 import numpy as np
+
 from ._jit import njit
 
 

@@ -18,8 +18,8 @@ Python's zero check the loops vectorise.
 """
 
 import numpy as np
-from ._jit import njit, prange
 
+from ._jit import njit, prange
 from .prox import soft_threshold_select
 
 BLOCK = 4096    # elements per parallel task of the flat kernel

@@ -248,7 +248,7 @@ class _ActiveCholesky:
         k = self.order.size
         h = self.H[self.order, j]
         if k:
-            u, info = lapack.dtrtrs(self.U, h, lower=False, trans=1)
+            u, _ = lapack.dtrtrs(self.U, h, lower=False, trans=1)
             pivot = self.H[j, j] - u @ u
         else:
             u, pivot = h, self.H[j, j]
@@ -268,7 +268,7 @@ class _ActiveCholesky:
             raise np.linalg.LinAlgError("a principal block of a positive definite matrix")
 
     def solve(self, rhs):
-        sol, info = lapack.dpotrs(self.U, rhs, lower=False)
+        sol, _ = lapack.dpotrs(self.U, rhs, lower=False)
         return sol
 
 
