@@ -684,6 +684,11 @@ print("RESULT", T1 - T0, T2 - T1, T3 - T2)
 COLD_CODE = {
     "shrinkage": "import shrinkage\nT2 = time.perf_counter()\n"
                  "shrinkage.Lasso(alpha=alpha).fit(X, y)",
+    # the same fit through numba's coordinate descent (the homotopy for small problems off): what
+    # a problem too large for the homotopy pays for numba's start-up
+    "shrinkage-numba": "import shrinkage\nfrom shrinkage.solvers import homotopy\n"
+                       "homotopy.MAX_FEATURES = 0\nT2 = time.perf_counter()\n"
+                       "shrinkage.Lasso(alpha=alpha).fit(X, y)",
     "sklearn": "from sklearn.linear_model import Lasso\nT2 = time.perf_counter()\n"
                "Lasso(alpha=alpha).fit(X, y)",
     "skglm": "from skglm import Lasso\nT2 = time.perf_counter()\nLasso(alpha=alpha).fit(X, y)",
@@ -736,15 +741,18 @@ def cold_start(adapters, tmpdir, repeats):
 
     names = [a.name for a in adapters]
     if "shrinkage" in names:
+        # the default route of a 100 x 50 problem imports no numba: its cache does not matter
+        summarise("shrinkage", "default (small problem: homotopy, no numba)",
+                  [python_once("shrinkage") for _ in range(repeats)])
         # compiling takes ~20 s and varies little: one process per 5 warm ones
         cold_dirs = [Path(tmpdir) / f"numba-cold-{i}" for i in range(max(1, repeats // 5))]
         samples = []
         for d in cold_dirs:
             d.mkdir()
-            samples.append(python_once("shrinkage", d))
-        summarise("shrinkage", "cold numba cache (compiles)", samples)
-        summarise("shrinkage", "warm numba cache (loads)",
-                  [python_once("shrinkage", cold_dirs[0]) for _ in range(repeats)])
+            samples.append(python_once("shrinkage-numba", d))
+        summarise("shrinkage", "numba CD, cold numba cache (compiles)", samples)
+        summarise("shrinkage", "numba CD, warm numba cache (loads)",
+                  [python_once("shrinkage-numba", cold_dirs[0]) for _ in range(repeats)])
     for name in ("sklearn", "skglm", "celer"):
         if name in names:
             variant = "fresh process (numba compiles)" if name == "skglm" else "fresh process"
@@ -955,6 +963,8 @@ def main(argv=None):
     parser.add_argument("--cold-repeats", type=int, default=None,
                         help="fresh processes per cold-start variant (default 5, 2 with --quick)")
     parser.add_argument("--no-cold-start", action="store_true")
+    parser.add_argument("--cold-start-only", action="store_true",
+                        help="measure import + first fit only (no problems)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
     q = args.quick
@@ -965,6 +975,8 @@ def main(argv=None):
     args.cold_repeats = args.cold_repeats or (2 if q else 5)
     if "shrinkage" not in args.solvers:
         parser.error("shrinkage is the reference solver: keep it in --solvers")
+    if args.cold_start_only:
+        args.problems, args.no_cold_start = [], False
 
     argv_used = sys.argv[1:] if argv is None else list(argv)
     command = " ".join(["python benchmarks/bench_peers.py", *argv_used])

@@ -15,7 +15,8 @@ _FIT_DOC = """
     intercept_ : float or ndarray of shape (n_targets,)
         Unpenalized; ``ybar - m' w`` with the weighted means.
     n_iter_ : int or list of int
-        Passes over the features (full and active-set passes) made by coordinate descent.
+        Passes over the features (full and active-set passes) made by coordinate descent; for a
+        small dense problem solved by homotopy, the number of its events (each one pass).
     dual_gap_ : float or ndarray of shape (n_targets,)
         Duality gap of the returned solution: a certificate that its objective is within
         ``dual_gap_`` of the optimum. Converged means ``dual_gap_ <= tol * ||y - ybar||^2 / (2n)``
@@ -42,7 +43,8 @@ class ElasticNet(PenalizedLinearModel):
     corresponds to the prior of :meth:`shrinkage.penalties.ElasticNet.prior`.
 
     Solved by coordinate descent with soft-thresholding; stops when the duality gap is at most
-    ``tol`` times the objective at ``w = 0``.
+    ``tol`` times the objective at ``w = 0``. Small dense problems (at most 100 features and
+    50 000 entries) are solved to the exact minimiser instead (see :class:`Lasso`).
 
     Parameters
     ----------
@@ -106,6 +108,12 @@ class Lasso(PenalizedLinearModel):
     Solved by coordinate descent with soft-thresholding,
     ``w_j <- S(w_j + X_j' r / (n L_j), alpha f_j / L_j)`` with ``L_j = ||X_j||^2 / n``; stops when
     the duality gap is at most ``tol`` times the objective at ``w = 0``.
+
+    Small dense problems (at most 100 features and 50 000 entries) are solved to the exact
+    minimiser, up to rounding: by the LARS-lasso homotopy in NumPy while numba is not loaded (a
+    fresh process pays no JIT start-up for them), otherwise by coordinate descent finished with
+    an exact solve on its support; both give the same answer, and ``dual_gap_`` certifies it
+    (see :mod:`shrinkage.solvers.homotopy`).
 
     Parameters
     ----------
