@@ -92,8 +92,9 @@ def _sweep_gram(G, n, w, q, lipschitz, l1, l2, positive, features):
         new = prox_enet_1d(old + q[j] * step, step, l1[j], l2[j], positive)
         if new != old:
             delta = new - old
+            scaled = delta / n  # no division in the loop: numba's error model would not vectorise it
             for i in range(q.shape[0]):
-                q[i] -= delta * G[i, j] / n
+                q[i] -= scaled * G[i, j]
             w[j] = new
             change = (lipschitz[j] + l2[j]) * delta * delta
             decrease += 0.5 * change

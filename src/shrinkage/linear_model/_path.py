@@ -101,8 +101,9 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
         The number of alphas on the default grid, or the grid itself, solved in the order given
         (decreasing is fastest).
     fit_intercept, sample_weight, penalty_factor, positive, precompute, max_iter, tol
-        As for :class:`~shrinkage.ElasticNet` (in covariance mode the Gram matrix is computed once
-        for the whole path).
+        As for :class:`~shrinkage.ElasticNet`, except that ``precompute="auto"`` uses covariance
+        mode as soon as n >= p (p <= 3000, dense): the Gram matrix is computed once for the
+        whole path.
 
     Returns
     -------

@@ -77,12 +77,14 @@ class EnetResult:
         return self.gap <= self.tol_abs
 
 
-def use_gram(design, precompute):
-    """Covariance mode: asked for, or ``"auto"`` on a tall dense design (n >= 10 p, p <= 3000),
-    where one BLAS product X'X is cheaper than the O(n) cost of every coordinate update."""
+def use_gram(design, precompute, path=False):
+    """Covariance mode: asked for, or ``"auto"`` on a dense design with p <= 3000 and n >= 10 p
+    (a single fit) or n >= p (a path), where one BLAS product X'X (n p^2) is cheaper than the O(n)
+    cost of every coordinate update: a single fit needs the design tall to recoup it, a path pays
+    for it once for all its alphas (measured on 400-4000 x 200-1000 designs, docs/benchmarks.md)."""
     if precompute == "auto":
         n, p = design.n_samples, design.n_features
-        return not design.is_sparse and n >= 10 * p and p <= 3000
+        return not design.is_sparse and p <= 3000 and n >= (p if path else 10 * p)
     return bool(precompute)
 
 

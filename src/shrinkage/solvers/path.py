@@ -76,7 +76,7 @@ def alpha_max(design, penalty, precompute="auto"):
     In covariance mode (``precompute``, see :func:`shrinkage.solvers.cd.use_gram`) the Gram matrix
     is formed first and the gradient read from it: no centred copy of a tall dense design.
     """
-    if use_gram(design, precompute):
+    if use_gram(design, precompute, path=True):
         _ = design.gram  # cached on the design; the path's solves reuse it
     l1, l2 = penalty.lower(design.n_features)
     # lowering with alpha = 1 gives the factors; the start fits the unpenalized features only
@@ -134,6 +134,7 @@ def solve_path(design, penalty_at, alphas, max_iter=1000, tol=1e-4, warn=True,
     """
     alphas = np.asarray(alphas, dtype=np.float64)
     p = design.n_features
+    precompute = use_gram(design, precompute, path=True)
     coefs = np.zeros((p, alphas.size), order="F")  # one contiguous column per alpha
     gaps = np.zeros(alphas.size)
     iters = np.zeros(alphas.size, dtype=np.int64)
