@@ -180,3 +180,28 @@ def test_covariance_mode_matches_sklearn(name, n, p, sparse, fit_intercept, weig
     rtol = 1e-4 if dtype == np.float32 else 1e-6
     _assert_close(ours.coef_, ref.coef_, rtol)
     _assert_close(ours.intercept_, ref.intercept_, rtol)
+
+
+@pytest.mark.parametrize(("fraction", "tol", "switches"), [(0.5, 1e-4, False), (0.002, 1e-12, True)])
+def test_covariance_switch_mid_fit(fraction, tol, switches):
+    """p <= n < 10 p: a single fit starts without the Gram matrix and forms it once its updates
+    have cost as much (see ``solvers.cd.use_gram``); the answer is scikit-learn's either way, and
+    a hard fit does switch while an easy one does not."""
+    from shrinkage.solvers import make_design
+    from shrinkage.solvers.cd import _kernels_for, solve_enet, use_gram
+
+    rng = np.random.default_rng(0)
+    n, p = 400, 150
+    X = rng.standard_normal((n, p))
+    for j in range(1, p):  # correlated columns: many passes at small alpha
+        X[:, j] = 0.9 * X[:, j - 1] + np.sqrt(1 - 0.81) * X[:, j]
+    y = X[:, ::10] @ rng.standard_normal(15) + rng.standard_normal(n)
+    design = make_design(X, y)
+    assert use_gram(design, "auto") == "switch" and use_gram(design, "auto", path=True) is True
+    alpha = fraction * alpha_max(X, y)
+    l1 = np.full(p, alpha)
+    result = solve_enet(design, l1, np.zeros(p), tol=tol, max_iter=100_000)
+    assert (_kernels_for(design, "switch").gram is not None) == switches
+    assert result.gap <= tol * design.null_objective()
+    ref = sk.Lasso(alpha=alpha, **TIGHT).fit(X, y)
+    _assert_close(result.coef, ref.coef_, 1e-6 if switches else 1e-2)

@@ -149,20 +149,25 @@ def _try_extrapolation(X, w, r, active, point, l1, l2, positive):
 
 @njit(cache=True)
 def enet_cd_dense(X, y, w, lipschitz, l1, l2, positive, features, max_epochs, tol_abs,
-                  anderson_k):
+                  anderson_k, max_updates=-1):
     """Minimise over ``w[features]`` in place; returns ``(primal, gap, epochs)``.
 
     ``lipschitz[j] = ||X_j||^2 / n``. Converged iff ``gap <= tol_abs`` (restricted problem).
+    With ``max_updates >= 0`` it also stops once its sweeps have visited that many coordinates
+    (the caller's switch to covariance mode, see ``solvers.cd.use_gram``); the returned gap is
+    then computed at the point reached.
     """
     r = residual_dense(X, y, w)
     primal, gap = np.inf, np.inf
     epochs = 0
+    updates = 0
     inner_threshold = tol_abs
     # at least one full sweep, even when the start already meets the tolerance: just below
     # alpha_max, w = 0 is within a loose gap but the first sweep moves the leading feature
     while epochs < max_epochs:
         _, decrease = _sweep_dense(X, w, r, lipschitz, l1, l2, positive, features)
         epochs += 1
+        updates += features.shape[0]
         # A sweep that alone lowered the objective by more than the tolerance leaves, under
         # linear convergence at any rate slower than 1/2, a suboptimality above it: skip the
         # certificate (a pass over the features) and go on.
@@ -182,10 +187,11 @@ def enet_cd_dense(X, y, w, lipschitz, l1, l2, positive, features, max_epochs, to
         # back to a full sweep and a gap check at least every ACTIVE_SWEEPS: rounding keeps the
         # coefficients moving by ~1e-10 once they are converged, so a threshold alone may never fire
         for _ in range(ACTIVE_SWEEPS):
-            if epochs >= max_epochs:
+            if epochs >= max_epochs or (max_updates >= 0 and updates >= max_updates):
                 break
             biggest, _ = _sweep_dense(X, w, r, lipschitz, l1, l2, positive, active)
             epochs += 1
+            updates += active.shape[0]
             if anderson_k > 0:
                 history[filled] = w[active]
                 filled += 1
@@ -198,6 +204,8 @@ def enet_cd_dense(X, y, w, lipschitz, l1, l2, positive, features, max_epochs, to
                 break
         # the active set settled but the full gap did not: ask the inner loop for more next time
         inner_threshold *= 0.1
+        if max_updates >= 0 and updates >= max_updates:
+            break
     if gap > tol_abs and epochs > 0:  # stopped by max_epochs, possibly after active sweeps
         r = residual_dense(X, y, w)
         primal, gap, _, _ = enet_gap_dense(X, y, w, r, l1, l2, positive, features, lipschitz)

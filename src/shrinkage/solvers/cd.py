@@ -57,6 +57,10 @@ ANDERSON_K = 5
 FIRST_WS_SIZE = 300
 # The subproblem is solved to this fraction of the current full gap.
 INNER_GAP_FRACTION = 0.3
+# X'X (n p^2 multiply-adds by BLAS, ~16 GFMA/s single-threaded here) costs as much as about
+# p^2 / 12 coordinate updates (2n multiply-adds each at ~2.6 GFMA/s): the budget of a "switch" fit
+# (see use_gram) before it forms the Gram matrix.
+GRAM_COST_IN_UPDATES = 12
 # Relative to the null objective, the smallest gap a path certifies per alpha before falling back to
 # the single fit's rule: the gap is a difference of terms of the size of the null objective, so
 # it cannot go much below 1e-15 of it, whatever that alpha's own objective.
@@ -78,13 +82,24 @@ class EnetResult:
 
 
 def use_gram(design, precompute, path=False):
-    """Covariance mode: asked for, or ``"auto"`` on a dense design with p <= 3000 and n >= 10 p
-    (a single fit) or n >= p (a path), where one BLAS product X'X (n p^2) is cheaper than the O(n)
-    cost of every coordinate update: a single fit needs the design tall to recoup it, a path pays
-    for it once for all its alphas (measured on 400-4000 x 200-1000 designs, docs/benchmarks.md)."""
+    """Covariance mode: True, False, or ``"switch"``.
+
+    Asked for, or ``"auto"`` on a dense design with p <= 3000 and n >= 10 p (a single fit) or
+    n >= p (a path), where one BLAS product X'X (n p^2) is cheaper than the O(n) cost of every
+    coordinate update: a single fit needs the design tall to recoup it, a path pays for it once
+    for all its alphas (measured on 400-4000 x 200-1000 designs, docs/benchmarks.md). A single fit
+    on a design in between (p <= n < 10 p) gets ``"switch"``: it starts without the Gram matrix
+    and forms it once its passes have cost as much as X'X would (ski rental: a fit that needs
+    few passes never pays for X'X, one that needs many pays at most about twice the better
+    choice).
+    """
     if precompute == "auto":
         n, p = design.n_samples, design.n_features
-        return not design.is_sparse and p <= 3000 and n >= (p if path else 10 * p)
+        if design.is_sparse or p > 3000:
+            return False
+        if n >= (p if path else 10 * p):
+            return True
+        return "switch" if n >= p else False
     return bool(precompute)
 
 
@@ -102,19 +117,31 @@ class _Kernels:
 
     def __init__(self, design, gram=False):
         self.design = design
-        self.gram = design.gram if gram else None
-        n = design.n_samples
-        if self.gram is not None:
-            self.sq_norms = np.diag(self.gram[0]).copy()
+        # "switch": coordinate updates left before forming the Gram matrix (see use_gram)
+        self.updates_before_gram = (int(design.n_features ** 2 / GRAM_COST_IN_UPDATES)
+                                    if gram == "switch" else None)
+        self.gram = None
+        self.sq_norms = None
+        if gram is True:
+            self._to_gram()
         else:
             self.sq_norms = design.column_sq_norms  # cached on the design: once per path
-        self.lipschitz = self.sq_norms / n
-        self.col_norms = np.sqrt(self.sq_norms)
+            self._set_norms()
         # sparse: (w, q, r) with q = y - D X w and r the centred residual, exact at that w. A
         # rebuild costs a pass over the support's nonzeros, and consecutive calls (a gap after a
         # solve, a solve after a gap) usually share their w. One tuple, replaced whole, so a
         # reader never pairs one w with another's residual.
         self._residual = None
+
+    def _to_gram(self):
+        self.gram = self.design.gram
+        self.sq_norms = np.diag(self.gram[0]).copy()
+        self.updates_before_gram = None
+        self._set_norms()
+
+    def _set_norms(self):
+        self.lipschitz = self.sq_norms / self.design.n_samples
+        self.col_norms = np.sqrt(self.sq_norms)
 
     def _sparse_residual(self, w):
         """``(q, r)`` at ``w``: the cached pair when ``w`` is the same, else computed."""
@@ -155,8 +182,22 @@ class _Kernels:
                                  ANDERSON_K)
             self._residual = (w.copy(), q, q + (d.x_offset @ w) * d.sqrt_sw)
             return out
-        return enet_cd_dense(d.X, d.y, w, self.lipschitz, l1, l2, positive, features,
-                             max_epochs, tol_abs, ANDERSON_K)
+        budget = self.updates_before_gram
+        if budget is None:
+            return enet_cd_dense(d.X, d.y, w, self.lipschitz, l1, l2, positive, features,
+                                 max_epochs, tol_abs, ANDERSON_K)
+        start = np.count_nonzero(w)
+        primal, gap, epochs = enet_cd_dense(d.X, d.y, w, self.lipschitz, l1, l2, positive,
+                                            features, max_epochs, tol_abs, ANDERSON_K, budget)
+        if gap <= tol_abs or epochs >= max_epochs:
+            # a bound on the updates made (one full sweep, the rest over the support)
+            self.updates_before_gram = max(
+                budget - features.size - (epochs - 1) * max(start, np.count_nonzero(w)), 0)
+            return primal, gap, epochs
+        self._to_gram()  # not done after as many updates as X'X costs: go on in Gram mode
+        primal, gap, more = self.solve(w, l1, l2, positive, features, max_epochs - epochs,
+                                       tol_abs)
+        return primal, gap, epochs + more
 
 
 def solve_enet(design, l1, l2, positive=False, coef_init=None, max_iter=1000, tol=1e-4,
