@@ -43,7 +43,7 @@ def _col_axpy(X, j, alpha, v):
         v[i] -= alpha * X[i, j]
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath={"reassoc", "contract"})  # a reduction: vectorised only reassociated
 def column_sq_norms_dense(X):
     """``||X_j||^2`` per column, in float64."""
     out = np.empty(X.shape[1], dtype=np.float64)
