@@ -7,6 +7,7 @@ glmnet from the OS, e.g. ``apt-get install r-base-core r-cran-glmnet``)::
     python benchmarks/bench_peers.py --quick               # 1 repeat, 30-alpha paths
     python benchmarks/bench_peers.py --problems diabetes-poly3 leukemia --cells max/10
     python benchmarks/bench_peers.py --quick --scale 0.1 --no-cold-start   # smoke test
+    python benchmarks/bench_peers.py --cold-start-only     # import + first fit, fresh processes
 
 What is measured: the **time to reach a relative suboptimality of 1e-6**, for every solver,
 single-threaded, on the scikit-learn / glmnet lasso ``P(w, b) = ||y - X w - b||^2 / (2n) +
