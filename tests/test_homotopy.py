@@ -164,6 +164,22 @@ def test_singular_faces_hand_over_to_coordinate_descent(route):
     assert fit.dual_gap_ <= 1e-10 * 0.5 * np.var(y)
 
 
+def test_stalled_coordinate_descent_falls_back_on_the_homotopy(route):
+    """p > n at a tiny alpha: coordinate descent does not reach the tolerance in 1000 passes, the
+    homotopy is exact; the numba route hands over to it, so both routes agree."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((10, 40)), rng.standard_normal(10)
+    fits = {}
+    for name in ("homotopy", "cd"):
+        route(name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            fits[name] = sh.Lasso(alpha=1e-4).fit(X, y)
+    np.testing.assert_allclose(fits["cd"].coef_, fits["homotopy"].coef_, atol=1e-10)
+    assert np.count_nonzero(fits["cd"].coef_) <= 9  # rank of the centred design
+    assert fits["cd"].dual_gap_ <= 1e-12
+
+
 def test_max_iter_bounds_the_homotopy(route):
     route("homotopy")
     X, y = make_problem(60, 30, seed=2)

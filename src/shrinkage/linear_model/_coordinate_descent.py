@@ -112,8 +112,9 @@ class Lasso(PenalizedLinearModel):
     Small dense problems (at most 100 features and 50 000 entries) are solved to the exact
     minimiser, up to rounding: by the LARS-lasso homotopy in NumPy while numba is not loaded (a
     fresh process pays no JIT start-up for them), otherwise by coordinate descent finished with
-    an exact solve on its support; both give the same answer, and ``dual_gap_`` certifies it
-    (see :mod:`shrinkage.solvers.homotopy`).
+    an exact solve on its support (or by the homotopy where coordinate descent stalls, e.g.
+    p > n at a tiny alpha); both give the same answer, and ``dual_gap_`` certifies it (see
+    :mod:`shrinkage.solvers.homotopy`).
 
     Parameters
     ----------

@@ -298,6 +298,12 @@ def solve_enet(design, l1, l2, positive=False, coef_init=None, max_iter=1000, to
         if exact is not None and exact[2] <= max(gap, tol_abs):
             w, primal, gap = exact
             full_corr = None
+    elif small:  # coordinate descent stalled (p > n at a tiny alpha, say): the homotopy is exact
+        exact = homotopy.solve_enet_homotopy(design, l1, l2, positive, int(max_iter))
+        if exact is not None and exact[2] < gap:
+            w, primal, gap, events = exact
+            n_iter += events
+            full_corr = None
     return _finish(EnetResult(w, primal, gap, tol_abs, n_iter, full_corr), relative_to, tol, warn)
 
 

@@ -54,7 +54,8 @@ _homotopy_seconds = 0.0
 
 def is_small(design):
     """Whether ``design`` is small and dense: solved to the exact minimiser, by homotopy before
-    numba is loaded, by coordinate descent finished with :func:`exact_on_support` after."""
+    numba is loaded, by coordinate descent finished with :func:`exact_on_support` after (or by
+    the homotopy when coordinate descent stops short of the tolerance)."""
     n, p = design.n_samples, design.n_features
     return not design.is_sparse and p <= MAX_FEATURES and n * p <= MAX_ELEMENTS
 
