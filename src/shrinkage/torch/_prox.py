@@ -23,6 +23,7 @@ Where they apply, fused kernels do the same arithmetic in one pass: numba
 reference the kernels are tested against (``KERNELS = False`` selects them).
 """
 
+import threading
 from numbers import Real
 
 import numpy as np
@@ -128,10 +129,17 @@ PARALLEL_MIN = 1 << 20
 
 def _numba_threads(size):
     # a large tensor's prox uses as many threads as PyTorch is told to use (numba's pool is capped
-    # by its own configuration)
+    # by its own configuration); numba.set_num_threads costs ~7 us, so only a change is passed on
     wanted = torch.get_num_threads() if size >= PARALLEL_MIN else 1
+    if getattr(_threads_set, "count", None) == wanted:
+        return
     numba = _numba()
     numba.set_num_threads(max(1, min(wanted, numba.config.NUMBA_NUM_THREADS)))
+    _threads_set.count = wanted
+
+
+# the count this module last gave numba.set_num_threads, per thread (numba's setting is per thread)
+_threads_set = threading.local()
 
 
 class Metric:
