@@ -190,7 +190,7 @@ class _Kernels:
         primal, gap, epochs = enet_cd_dense(d.X, d.y, w, self.lipschitz, l1, l2, positive,
                                             features, max_epochs, tol_abs, ANDERSON_K, budget)
         if gap <= tol_abs or epochs >= max_epochs:
-            # a bound on the updates made (one full sweep, the rest over the support)
+            # an estimate of the updates made: one full sweep, the rest over the support
             self.updates_before_gram = max(
                 budget - features.size - (epochs - 1) * max(start, np.count_nonzero(w)), 0)
             return primal, gap, epochs
