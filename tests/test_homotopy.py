@@ -270,3 +270,28 @@ def test_lasso_fit_is_idempotent_across_routes(route):
     np.testing.assert_allclose(first, second, rtol=1e-7, atol=1e-9)
     ref = SkLasso(alpha=0.01, tol=1e-14, max_iter=100_000).fit(X, y).predict(X)
     np.testing.assert_allclose(first, ref, rtol=1e-9)
+
+
+def test_lazy_kernels_pickle_by_reference():
+    """A kernel proxy held somewhere (a closure, a task graph) pickles as a reference to the
+    module's kernel, whether numba is imported yet or not."""
+    import pickle
+
+    code = """
+import pickle, numpy as np
+from shrinkage._kernels import cd_dense, _jit
+proxy = cd_dense.column_sq_norms_dense
+before = pickle.loads(pickle.dumps(proxy))
+print(before is proxy, _jit.is_active())
+print(float(before(np.ones((3, 2))).sum()), _jit.is_active())
+after = pickle.loads(pickle.dumps(proxy))  # the proxy again, now that numba is imported
+print(after is cd_dense.column_sq_norms_dense, float(after(np.ones((2, 2))).sum()))
+"""
+    assert _run(code) == ["True", "False", "6.0", "True", "True", "4.0"]
+    assert pickle.loads(pickle.dumps(cd_dense_kernel())) is cd_dense_kernel()
+
+
+def cd_dense_kernel():
+    from shrinkage._kernels import cd_dense
+
+    return cd_dense.column_sq_norms_dense

@@ -57,9 +57,19 @@ class LazyKernel:
             activate()
         return getattr(self.dispatcher, name)
 
+    def __reduce__(self):  # by reference: the module's kernel of that name in the loading process
+        return _kernel_named, (self.__module__, self.__qualname__)
+
     def __repr__(self):
         state = "numba not imported yet" if self.dispatcher is None else repr(self.dispatcher)
         return f"<kernel {self.__module__}.{self.__qualname__}: {state}>"
+
+
+def _kernel_named(module, qualname):
+    """The kernel ``module.qualname`` (a LazyKernel or, once numba is imported, a dispatcher)."""
+    import importlib
+
+    return getattr(importlib.import_module(module), qualname)
 
 
 def njit(*args, **options):
