@@ -742,6 +742,14 @@ def cold_start(adapters, tmpdir, repeats):
 
     names = [a.name for a in adapters]
     if "shrinkage" in names:
+        # byte-compile the imported shrinkage, as `pip install` does (scikit-learn's .pyc files
+        # exist): a checkout or snapshot run with PYTHONDONTWRITEBYTECODE would otherwise compile
+        # its ~40 modules from source in every fresh process
+        import compileall
+        import importlib.util
+
+        compileall.compile_dir(str(Path(importlib.util.find_spec("shrinkage").origin).parent),
+                               quiet=1)
         # the default route of a 100 x 50 problem imports no numba: its cache does not matter
         summarise("shrinkage", "default (small problem: homotopy, no numba)",
                   [python_once("shrinkage") for _ in range(repeats)])
