@@ -87,6 +87,15 @@ def scaled_gram(design):
     return G / n, b / n, y_sq / n
 
 
+def _problem(design, l1, l2):
+    """``G, b, yy`` (:func:`scaled_gram`), ``H = G + diag(l2)``, the live features (a zero column
+    with no L2 part stays at zero) and the live penalized ones."""
+    G, b, yy = scaled_gram(design)
+    H = G + np.diag(l2)
+    live = np.diag(H) > 0
+    return G, b, yy, H, live, live & (l1 > 0)
+
+
 def solve_enet_homotopy(design, l1, l2, positive, max_iter):
     """Minimise ``(1/2n) ||yc - Xc w||^2 + sum_j (l1_j |w_j| + l2_j w_j^2 / 2)`` [``w >= 0``]
     exactly, following the homotopy in the L1 strength from ``s_max`` down to 1.
@@ -97,11 +106,8 @@ def solve_enet_homotopy(design, l1, l2, positive, max_iter):
     """
     if positive and np.any(l1 == 0):
         return None
-    G, b, yy = scaled_gram(design)
+    G, b, yy, H, live, penalized = _problem(design, l1, l2)
     p = b.shape[0]
-    H = G + np.diag(l2)
-    live = np.diag(H) > 0  # a zero column with no L2 part stays at zero
-    penalized = live & (l1 > 0)
     active = live & ~penalized
     signs = np.zeros(p)
     factor = _ActiveCholesky(H, np.flatnonzero(active))
@@ -183,10 +189,7 @@ def exact_on_support(design, w, l1, l2, positive, max_rounds=10):
     """
     if positive and np.any(l1 == 0):
         return None
-    G, b, yy = scaled_gram(design)
-    H = G + np.diag(l2)
-    live = np.diag(H) > 0
-    penalized = live & (l1 > 0)
+    G, b, yy, H, live, penalized = _problem(design, l1, l2)
     active = live & ((w != 0) | ~penalized)
     signs = np.where(penalized & active, np.sign(w), 0.0)
     slack = KKT_SLACK * l1

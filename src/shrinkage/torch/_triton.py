@@ -32,6 +32,16 @@ def _soft_threshold(z, threshold, POSITIVE: tl.constexpr):
 
 
 @triton.jit
+def _denominator(v, eps, ROOT: tl.constexpr, COMPUTE: tl.constexpr):
+    # Adam's d = sqrt(v) + eps from its second moment (ROOT), or v + eps from a state that is one
+    if ROOT:
+        d = tl.sqrt(v) + tl.cast(eps, COMPUTE)
+    else:
+        d = v + tl.cast(eps, COMPUTE)
+    return d
+
+
+@triton.jit
 def _enet_metric_kernel(w_ptr, v_ptr, l1_ptr, l2_ptr, n, width, scale: tl.float64, eps: tl.float64,
                         l1: tl.float64, l2: tl.float64, ROOT: tl.constexpr, PER_FEATURE: tl.constexpr,
                         POSITIVE: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr):
@@ -40,10 +50,7 @@ def _enet_metric_kernel(w_ptr, v_ptr, l1_ptr, l2_ptr, n, width, scale: tl.float6
     mask = offs < n
     w = tl.load(w_ptr + offs, mask=mask, other=0.0).to(COMPUTE)
     v = tl.load(v_ptr + offs, mask=mask, other=1.0).to(COMPUTE)
-    if ROOT:
-        d = tl.sqrt(v) + tl.cast(eps, COMPUTE)
-    else:
-        d = v + tl.cast(eps, COMPUTE)
+    d = _denominator(v, eps, ROOT, COMPUTE)
     if PER_FEATURE:
         col = offs % width
         a = tl.load(l1_ptr + col, mask=mask, other=0.0).to(COMPUTE)
@@ -71,10 +78,7 @@ def _enet_metric_many_kernel(w_table, v_table, tensor_of_block, start_of_block, 
     v_ptr = tl.load(v_table + k).to(tl.pointer_type(DTYPE))
     w = tl.load(w_ptr + offs, mask=mask, other=0.0).to(COMPUTE)
     v = tl.load(v_ptr + offs, mask=mask, other=1.0).to(COMPUTE)
-    if ROOT:
-        d = tl.sqrt(v) + tl.cast(eps, COMPUTE)
-    else:
-        d = v + tl.cast(eps, COMPUTE)
+    d = _denominator(v, eps, ROOT, COMPUTE)
     t = tl.cast(scale, COMPUTE) / d
     x = _soft_threshold(w, t * tl.cast(l1, COMPUTE), POSITIVE) / (1.0 + t * tl.cast(l2, COMPUTE))
     tl.store(w_ptr + offs, x.to(DTYPE), mask=mask)
@@ -101,10 +105,7 @@ def _group_kernel(w_ptr, v_ptr, lam_ptr, SIZE: tl.constexpr, stride_group, strid
         acc_norm += v * v
         if METRIC:
             s = tl.load(v_ptr + base + offs * stride_elem, mask=mask, other=1.0).to(COMPUTE)
-            if ROOT:
-                d = tl.sqrt(s) + tl.cast(eps, COMPUTE)
-            else:
-                d = s + tl.cast(eps, COMPUTE)
+            d = _denominator(s, eps, ROOT, COMPUTE)
             acc_scaled += (v * d) * (v * d)
             acc_weighted += v * v * (bound / d)
     norm2 = tl.sum(acc_norm, axis=0)
@@ -122,10 +123,7 @@ def _group_kernel(w_ptr, v_ptr, lam_ptr, SIZE: tl.constexpr, stride_group, strid
                 mask = offs < SIZE
                 v = tl.load(w_ptr + base + offs * stride_elem, mask=mask, other=0.0).to(COMPUTE)
                 s = tl.load(v_ptr + base + offs * stride_elem, mask=mask, other=1.0).to(COMPUTE)
-                if ROOT:
-                    d = tl.sqrt(s) + tl.cast(eps, COMPUTE)
-                else:
-                    d = s + tl.cast(eps, COMPUTE)
+                d = _denominator(s, eps, ROOT, COMPUTE)
                 shifted = r + bound / d
                 y2 = (v / shifted) * (v / shifted)
                 acc_y2 += y2
@@ -149,10 +147,7 @@ def _group_kernel(w_ptr, v_ptr, lam_ptr, SIZE: tl.constexpr, stride_group, strid
         v = tl.load(ptrs, mask=mask, other=0.0).to(COMPUTE)
         if METRIC:
             s = tl.load(v_ptr + base + offs * stride_elem, mask=mask, other=1.0).to(COMPUTE)
-            if ROOT:
-                d = tl.sqrt(s) + tl.cast(eps, COMPUTE)
-            else:
-                d = s + tl.cast(eps, COMPUTE)
+            d = _denominator(s, eps, ROOT, COMPUTE)
             x = tl.where(alive, v * (r / (r + bound / d)), 0.0)
         else:
             x = v * factor
