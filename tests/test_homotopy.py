@@ -260,6 +260,36 @@ def test_lazy_kernels_become_dispatchers():
         assert _jit.activate() is numba  # idempotent
 
 
+KERNEL_MODULES_AROUND_ACTIVATION = """
+import importlib, pkgutil
+import numpy as np
+import shrinkage._kernels as kernels
+from shrinkage._kernels import _jit
+names = [info.name for info in pkgutil.iter_modules(kernels.__path__) if info.name != "_jit"]
+modules = [importlib.import_module("shrinkage._kernels." + name) for name in names[:{before}]]
+from shrinkage._kernels import cd_dense
+cd_dense.column_sq_norms_dense(np.ones((3, 2)))  # activates numba
+modules += [importlib.import_module("shrinkage._kernels." + name) for name in names[{before}:]]
+for module in modules:
+    for name, value in vars(module).items():
+        assert not isinstance(value, (_jit.LazyKernel, _jit._LazyPrange)), (module, name)
+from shrinkage._kernels import prox_metric
+w = np.array([3.0, -0.5, 1.0])  # compiled here: the test runs it with an empty numba cache
+prox_metric.prox_enet_metric_flat(w, np.ones(3), 0.0, False, 1.0, 1.0, False)
+print(*w)
+"""
+
+
+@pytest.mark.parametrize("before", [0, 99])
+def test_kernel_modules_hold_numba_objects_once_active(before, tmp_path):
+    """Every kernel module holds dispatchers and ``numba.prange`` once numba is active, whether it
+    was imported before the activation (rebound) or after (given them directly); an installed
+    package imports them in whatever order its users call them."""
+    out = _run(KERNEL_MODULES_AROUND_ACTIVATION.format(before=before),
+               {"NUMBA_CACHE_DIR": str(tmp_path)})
+    assert [float(v) for v in out] == [1.0, 0.0, 0.0]
+
+
 def test_lasso_fit_is_idempotent_across_routes(route):
     """scikit-learn's ``check_fit_idempotent`` at its own tolerance, across the two routes."""
     X, y = make_problem(50, 20, seed=9)

@@ -7,7 +7,8 @@ should not pay either. So a kernel declared here is a :class:`LazyKernel` until 
 any kernel: that call imports numba, makes every declared kernel a numba dispatcher with its own
 options (``cache=True`` finds the same on-disk cache entries as an eager ``numba.njit``), and
 rebinds the package's module globals to the dispatchers, so that a kernel calling another one sees
-a dispatcher when it compiles. Modules imported after that get dispatchers directly.
+a dispatcher when it compiles. Modules imported after that get dispatchers and ``numba.prange``
+directly (this module's ``prange`` is rebound too).
 """
 
 import sys
@@ -27,6 +28,7 @@ class _LazyPrange:
 
 
 prange = _LazyPrange()
+_LAZY_PRANGE = prange  # what modules imported before activation hold; ``prange`` becomes numba's
 
 
 class LazyKernel:
@@ -94,7 +96,7 @@ def _declare(func, options):
 
 def activate():
     """Import numba and turn every declared kernel into a dispatcher (idempotent); returns numba."""
-    global _numba
+    global _numba, prange
     if _numba is not None:
         return _numba
     with _lock:
@@ -109,13 +111,16 @@ def activate():
         for name, module in list(sys.modules.items()):
             if module is None or not (name == _PACKAGE or name.startswith(_PACKAGE + ".")):
                 continue
+            if name == __name__:  # this module's own names are its bookkeeping, set below
+                continue
             namespace = vars(module)
             for key, value in list(namespace.items()):
                 if isinstance(value, LazyKernel) and value.dispatcher is not None:
                     namespace[key] = value.dispatcher
-                elif value is prange:
+                elif value is _LAZY_PRANGE:
                     namespace[key] = numba.prange
         _declared.clear()
+        prange = numba.prange  # for kernel modules imported after this point
         _numba = numba
     return numba
 
