@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn import linear_model as sk
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold
 
 import shrinkage as sh
@@ -189,6 +190,99 @@ def test_path_with_and_without_second_order_agree():
         assert max(gap for _, gap in primal) <= 1e-13 * null
         assert abs(primal[0][0] - primal[1][0]) <= 2e-13 * null
     assert runs[0].n_iters.sum() < runs[1].n_iters.sum()
+
+
+def _paths_numba_and_python(monkeypatch, design, penalty_at, alphas, **kwargs):
+    """The same path solved by the numba per-alpha loop and by the Python one (numba disabled),
+    with the number of alphas the numba loop left to Python."""
+    from shrinkage.solvers import path as path_module
+
+    handbacks, calls = [], []
+    kernel = path_module.enet_path_dense
+
+    def counting(*args):
+        out = kernel(*args)
+        calls.append(out[0])
+        handbacks.extend([out[0]] if out[0] < alphas.size else [])
+        return out
+
+    with monkeypatch.context() as patch:
+        patch.setattr(path_module, "enet_path_dense", counting)
+        fast = path_module.solve_path(design, penalty_at, alphas, **kwargs)
+    with monkeypatch.context() as patch:
+        patch.setattr(path_module._DensePathKernel, "applies", staticmethod(lambda *a: False))
+        slow = path_module.solve_path(design, penalty_at, alphas, **kwargs)
+    assert calls and calls[-1] == alphas.size  # the numba loop ran, and to the end
+    return fast, slow, handbacks
+
+
+@pytest.mark.parametrize("case", ["lasso", "enet-positive", "unpenalized", "float32"])
+def test_numba_path_loop_solves_what_the_python_loop_does(case, monkeypatch):
+    """The dense path's per-alpha loop in numba (``_kernels/path_dense.py``) against the Python
+    driver: every alpha certified to the same rule, the same objectives to it."""
+    from shrinkage.penalties import ElasticNet as ENetPenalty
+    from shrinkage.solvers import make_design
+    from shrinkage.solvers.cd import enet_gap
+
+    dtype = np.float32 if case == "float32" else np.float64
+    X, y = make_problem(40, 250, seed=31, dtype=dtype)
+    factor = np.ones(250)
+    if case == "unpenalized":
+        factor[[3, 17]] = 0.0
+    ratio, positive = (0.7, True) if case == "enet-positive" else (1.0, False)
+
+    def penalty_at(alpha):
+        return ENetPenalty(alpha, ratio, factor, positive)
+
+    design = make_design(X, y, None, True)
+    alphas = np.geomspace(1.0, 1e-3, 50) * sh.enet_path(
+        X, y, l1_ratio=ratio, alphas=1, penalty_factor=factor, positive=positive).alphas[0]
+    fast, slow, handbacks = _paths_numba_and_python(monkeypatch, design, penalty_at, alphas,
+                                                    max_iter=10**6, tol=1e-10)
+    assert len(handbacks) < 5  # the common case runs in numba
+    null = design.null_objective()
+    for k, alpha in enumerate(alphas):
+        l1, l2 = penalty_at(alpha).lower(250)
+        (p_fast, g_fast), (p_slow, g_slow) = (enet_gap(design, run.coefs[:, k], l1, l2, positive)
+                                              for run in (fast, slow))
+        np.testing.assert_allclose(fast.dual_gaps[k], g_fast, rtol=1e-6, atol=1e-14 * null)
+        assert max(g_fast, g_slow) <= 1e-10 * null
+        assert abs(p_fast - p_slow) <= 2e-10 * null
+        if positive:
+            assert np.all(fast.coefs[:, k] >= 0)
+        if case == "unpenalized" and k > 0:
+            assert np.all(fast.coefs[[3, 17], k] != 0)
+
+
+def test_numba_path_loop_hands_back_what_it_cannot_finish(monkeypatch):
+    """With a working set smaller than the strong set (FIRST_WS_SIZE = 3) the numba loop leaves
+    alphas to the Python driver, which finishes them; the path is still scikit-learn's."""
+    from shrinkage.penalties import L1
+    from shrinkage.solvers import make_design
+    from shrinkage.solvers import path as path_module
+
+    X, y = make_problem(30, 120, seed=5)
+    design = make_design(X, y, None, True)
+    alphas = np.geomspace(1.0, 1e-2, 25) * sh.lasso_path(X, y, alphas=1).alphas[0]
+    monkeypatch.setattr(path_module, "FIRST_WS_SIZE", 3)
+    fast, slow, handbacks = _paths_numba_and_python(monkeypatch, design, L1, alphas,
+                                                    max_iter=10**6, tol=1e-12)
+    assert len(handbacks) > 3
+    Xc, yc = X - X.mean(0), y - y.mean()
+    _, ref, _ = sk.lasso_path(Xc, yc, alphas=alphas, tol=1e-14, max_iter=100_000)
+    for run in (fast, slow):
+        np.testing.assert_allclose(run.coefs, ref, rtol=1e-6, atol=1e-6 * np.abs(ref).max())
+
+
+def test_numba_path_loop_warns_with_the_achieved_gap():
+    """Non-convergence warns for every alpha left above its tolerance, the ones solved in the
+    numba loop included, with the achieved gap."""
+    X, y = make_problem(30, 200, seed=2)
+    with pytest.warns(ConvergenceWarning, match="duality gap") as caught:
+        path = sh.lasso_path(X, y, alphas=20, eps=1e-3, tol=1e-14, max_iter=3)
+    unconverged = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert len(unconverged) >= 10
+    assert any(f"{gap:.3e}" in message for gap in path.dual_gaps[1:] for message in unconverged)
 
 
 @pytest.mark.parametrize("sparse", [False, True])

@@ -168,20 +168,45 @@ def enet_cd_gram(G, b, y_sq, n, w, l1, l2, positive, features, max_epochs, tol_a
 
 
 @njit(cache=True)
-def face_minimiser(H, c, signs, l1, l2, w, positive):
+def face_start(block, at, xty, active, w, l1, l2, n, positive):
+    """:func:`face_point` on the face of ``w`` (support ``active``), gathered here.
+
+    ``block[at][:, at]`` is ``Xc_A' Xc_A`` and ``xty`` is ``Xc' yc`` (see
+    ``Design.gram_block_parts``); ``H`` and ``c`` are those divided by ``n``. Returns the full
+    point (zero off ``active``) and :func:`face_point`'s status.
+    """
+    k = active.shape[0]
+    H = np.empty((k, k))
+    for j in range(k):
+        for i in range(k):
+            H[i, j] = block[at[i], at[j]] / n
+    wa = w[active]
+    u, status = face_point(H, xty[active] / n, np.sign(wa), l1[active], l2[active], wa, positive)
+    start = np.zeros_like(w)
+    for i in range(k):
+        start[active[i]] = u[i]
+    return start, status
+
+
+@njit(cache=True)
+def face_point(H, c, signs, l1, l2, w, positive):
     """Minimiser of ``F(u) = -c' u + u' (H + diag(l2)) u / 2 + l1' |u|`` on the face of ``w``.
 
     ``H`` is the support's Gram block divided by n (overwritten), ``signs`` the signs of ``w``
     (all nonzero). The stationary point on the face solves ``(H + diag(l2)) u = c - l1 * signs``
-    (Cholesky: raises ``LinAlgError`` when the matrix is not positive definite); coordinates whose
-    sign would flip are set to 0, negative ones too with ``positive``. Returns ``(u, better)``,
-    ``better`` when ``F(u) < F(w)`` (both evaluated exactly, on the same support).
+    (Cholesky); coordinates whose sign would flip are set to 0, negative ones too with
+    ``positive``. Returns ``(u, status)``: status 0 when ``F(u) < F(w)`` (both evaluated exactly,
+    on the same support), 1 when not, 2 when the matrix is not positive definite (``|A| >= n``
+    without an L2 part, or collinear active columns).
     """
     k = H.shape[0]
     for i in range(k):
         H[i, i] += l2[i]
-    L = np.linalg.cholesky(H)
     u = c - l1 * signs
+    try:
+        L = np.linalg.cholesky(H)
+    except Exception:  # numba catches no narrower class
+        return u, 2
     for i in range(k):  # L z = rhs
         total = u[i]
         for j in range(i):
@@ -194,10 +219,10 @@ def face_minimiser(H, c, signs, l1, l2, w, positive):
         u[i] = total / L[i, i]
     for i in range(k):
         if not np.isfinite(u[i]):
-            return u, False
+            return u, 2
         if (u[i] * signs[i] < 0.0 and l1[i] > 0.0) or (positive and u[i] < 0.0):
             u[i] = 0.0
-    return u, _face_objective(H, c, l1, u) < _face_objective(H, c, l1, w)
+    return u, 0 if _face_objective(H, c, l1, u) < _face_objective(H, c, l1, w) else 1
 
 
 @njit(cache=True)

@@ -142,14 +142,20 @@ class Design:
         return np.asarray(self.rmatvec(self.y), dtype=np.float64).ravel()
 
     def gram_block(self, features):
-        """``Xc_A' Xc_A`` for the columns ``A = features``, float64.
+        """``Xc_A' Xc_A`` for the columns ``A = features``, float64 (see :meth:`gram_block_parts`)."""
+        block, at = self.gram_block_parts(features)
+        return block[np.ix_(at, at)]
 
-        From the Gram matrix when it is cached; otherwise from a block kept on the design for
+    def gram_block_parts(self, features):
+        """``(block, at)`` with ``block[np.ix_(at, at)] = Xc_A' Xc_A`` for ``A = features``.
+
+        ``block`` is the Gram matrix when it is cached; otherwise a block kept on the design for
         the columns asked for so far, extended by the new ones only (O(n |A| k) for k new
         columns), so a path that grows its support one feature at a time pays O(n) per entry.
+        Kernels gather from it themselves (the second-order start), without the fancy-indexed copy.
         """
         if "gram" in self.__dict__:
-            return self.gram[0][np.ix_(features, features)]
+            return self.gram[0], features
         cache = self.__dict__.get("_gram_block")
         if cache is None or cache[0].size + features.size > GRAM_BLOCK_MAX_COLUMNS:
             cache = (np.empty(0, dtype=np.intp), np.full(self.n_features, -1, dtype=np.intp),
@@ -168,8 +174,7 @@ class Design:
             grown[:k, k:] = cross[:, :k].T
             block = grown
             self.__dict__["_gram_block"] = (index, position, block)
-        at = position[features]
-        return block[np.ix_(at, at)]
+        return block, position[features]
 
     def _cross_products(self, rows, cols):
         """``Xc_rows' Xc_cols`` in float64."""

@@ -162,6 +162,9 @@ class GramDesign:
     def gram_block(self, features):
         return self.gram[0][np.ix_(features, features)]
 
+    def gram_block_parts(self, features):
+        return self.gram[0], features
+
     def null_objective(self):
         return 0.5 * self.gram[2] / self._n
 

@@ -21,8 +21,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._kernels.cd_gram import face_minimiser
-from .cd import solve_enet, use_gram
+from .._kernels.cd_gram import face_start
+from .._kernels.path_dense import enet_path_dense
+from ..penalties import Penalty, check_penalty_factor
+from .cd import (
+    ANDERSON_K,
+    FIRST_WS_SIZE,
+    GAP_FLOOR,
+    EnetResult,
+    _finish,
+    _kernels_for,
+    solve_enet,
+    use_gram,
+)
+from .design import GRAM_BLOCK_MAX_COLUMNS
 
 # Largest support whose |A| x |A| system the second-order warm start solves (O(n |A|^2) to form,
 # less along a path: Design.gram_block keeps the columns it has seen).
@@ -109,17 +121,44 @@ def second_order_start(design, w, l1, l2, positive):
     ``H`` is singular).
     """
     active = np.flatnonzero(w)
-    H = design.gram_block(active) / design.n_samples
-    try:
-        u, better = face_minimiser(H, design.xty[active] / design.n_samples, np.sign(w[active]),
-                                   l1[active], l2[active], w[active], bool(positive))
-    except np.linalg.LinAlgError:  # |A| >= n without an L2 part, or collinear active columns
-        return None
-    if not better:
-        return None
-    start = np.zeros_like(w)
-    start[active] = u
-    return start
+    block, at = design.gram_block_parts(active)
+    start, status = face_start(block, at, design.xty, active, w, l1, l2,
+                               float(design.n_samples), bool(positive))
+    return start if status == 0 else None  # not lower, or H singular (see face_point)
+
+
+class _DensePathKernel:
+    """:func:`~shrinkage._kernels.path_dense.enet_path_dense`'s fixed inputs for one path, and the
+    Gram block cache it keeps between calls: the per-alpha loop in numba, for dense designs
+    outside covariance mode and penalties lowered as ``Penalty.lower`` does."""
+
+    def __init__(self, design, penalty, alphas, max_iter, tol, relative_to, second_order):
+        kernels = _kernels_for(design, False)
+        p = design.n_features
+        self.design, self.alphas = design, alphas
+        self.args = (kernels.lipschitz, kernels.col_norms,
+                     check_penalty_factor(penalty.weights, p), float(penalty.l1_ratio))
+        self.settings = (bool(penalty.positive), relative_to == "start", float(tol),
+                         float(design.null_objective()), GAP_FLOOR, int(max_iter), ANDERSON_K,
+                         FIRST_WS_SIZE, bool(second_order), SECOND_ORDER_MAX_ACTIVE)
+        self.position = np.full(p, -1, dtype=np.int64)
+        self.cache = (np.empty(0, dtype=np.int64), 0, np.empty((0, 0)))
+        self.tol_abs = np.full(alphas.size, np.nan)  # set for the alphas solved here
+
+    @staticmethod
+    def applies(design, precompute, penalty):
+        return (precompute is False and not design.is_sparse and "gram" not in vars(design)
+                and isinstance(penalty, Penalty) and type(penalty).lower is Penalty.lower)
+
+    def run(self, first, w, corr, older_corr, iters, coefs, gaps):
+        """Solve from ``alphas[first]`` on; returns the first alpha left to Python (or the end)
+        and the state after the alpha before it."""
+        d = self.design
+        older = np.empty(0) if older_corr is None else older_corr
+        k, w, corr, older, *self.cache = enet_path_dense(
+            d.X, d.y, d.xty, *self.args, self.alphas, first, *self.settings, w, corr, older,
+            iters, coefs, gaps, self.tol_abs, self.position, *self.cache, GRAM_BLOCK_MAX_COLUMNS)
+        return k, w, corr, (older if older.size else None)
 
 
 def solve_path(design, penalty_at, alphas, max_iter=1000, tol=1e-4, warn=True,
@@ -138,9 +177,21 @@ def solve_path(design, penalty_at, alphas, max_iter=1000, tol=1e-4, warn=True,
     coefs = np.zeros((p, alphas.size), order="F")  # one contiguous column per alpha
     gaps = np.zeros(alphas.size)
     iters = np.zeros(alphas.size, dtype=np.int64)
+    first = penalty_at(alphas[0]) if alphas.size > 1 else None
+    fast = (_DensePathKernel(design, first, alphas, max_iter, tol, relative_to, second_order)
+            if first is not None and _DensePathKernel.applies(design, precompute, first)
+            else None)
     w = None
     previous_l1 = corr = older_corr = None
-    for k, alpha in enumerate(alphas):
+    k = 0
+    while k < alphas.size:
+        if fast is not None and corr is not None:
+            # the per-alpha loop in numba; it leaves to this one the alphas it cannot finish
+            k, w, corr, older_corr = fast.run(k, w, corr, older_corr, iters, coefs, gaps)
+            if k == alphas.size:
+                break
+            previous_l1 = penalty_at(alphas[k - 1]).lower(p)[0]
+        alpha = alphas[k]
         penalty = penalty_at(alpha)
         l1, l2 = penalty.lower(p)
         if w is None:
@@ -178,4 +229,9 @@ def solve_path(design, penalty_at, alphas, max_iter=1000, tol=1e-4, warn=True,
         coefs[:, k] = w
         gaps[k] = result.gap
         iters[k] = result.n_iter
+        k += 1
+    if fast is not None and warn:  # solve_enet warned for the alphas solved in Python
+        for k in np.flatnonzero(gaps > fast.tol_abs):
+            _finish(EnetResult(coefs[:, k], np.nan, gaps[k], fast.tol_abs[k], iters[k]),
+                    relative_to, tol, warn)
     return PathResult(alphas, coefs, gaps, iters)
