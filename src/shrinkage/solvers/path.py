@@ -15,6 +15,11 @@ change (Larsson & Wallin's Hessian warm start, NeurIPS 2022) and a close start w
 coordinate-descent solve then only certifies it, or corrects it. This matters where coordinate
 descent is slow: late on a p >> n path, where the support nears n and the active columns are
 nearly collinear.
+
+On dense designs outside covariance mode the loop over alphas after the first runs in numba
+(:mod:`shrinkage._kernels.path_dense`): on a short wide design each alpha's arithmetic is well
+under a millisecond, and the Python around it cost as much again. Same schedule, same rules; an
+alpha it cannot finish in one working set comes back here.
 """
 
 from dataclasses import dataclass
