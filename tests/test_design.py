@@ -78,3 +78,26 @@ def test_gram_block_grows_and_matches(layout):
         features = np.asarray(features)
         np.testing.assert_allclose(design.gram_block(features), Xc[:, features].T @ Xc[:, features],
                                    rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_large_dense_design_is_centred_by_the_kernel_as_by_numpy(weighted, dtype, monkeypatch):
+    """Above KERNEL_COPY_MIN_SIZE a column-major design is centred (and row-scaled) by one numba
+    pass: the same array, bit for bit, as NumPy's copy-and-subtract, and the caller's untouched."""
+    from shrinkage.solvers import design as design_module
+
+    rng = np.random.default_rng(4)
+    X = np.asfortranarray(rng.standard_normal((90, 700)) + 3.0, dtype=dtype)
+    before = X.copy()
+    y = rng.standard_normal(90)
+    sw = rng.uniform(0.5, 2.0, 90) if weighted else None
+    by_kernel = make_design(X, y, sw, True).X
+    monkeypatch.setattr(design_module, "KERNEL_COPY_MIN_SIZE", X.size)  # NumPy's route
+    by_numpy = make_design(X, y, sw, True).X
+    assert by_kernel.dtype == dtype and by_kernel.flags.f_contiguous
+    np.testing.assert_array_equal(by_kernel, by_numpy)
+    np.testing.assert_array_equal(X, before)
+    close = 1e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(by_kernel, explicit_centred(X, y, sw, True)[0], rtol=close,
+                               atol=close)

@@ -56,6 +56,21 @@ def column_sq_norms_dense(X):
 
 
 @njit(cache=True)
+def centred_copy_dense(X, offset, row_scale):
+    """``(X - offset) * row_scale[:, None]`` as a new column-major array of X's dtype, in one
+    pass (an empty ``row_scale`` means 1)."""
+    n, p = X.shape
+    out = np.empty((p, n), dtype=X.dtype).T
+    scaled = row_scale.shape[0] == n
+    for j in range(p):
+        m = offset[j]
+        for i in range(n):
+            value = X[i, j] - m
+            out[i, j] = value * row_scale[i] if scaled else value
+    return out
+
+
+@njit(cache=True)
 def residual_dense(X, y, w):
     """``y - X w`` in float64."""
     r = y.astype(np.float64)

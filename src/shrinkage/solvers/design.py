@@ -20,7 +20,7 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
-from .._kernels.cd_dense import column_sq_norms_dense
+from .._kernels.cd_dense import centred_copy_dense, column_sq_norms_dense
 from .._kernels.cd_sparse import column_sq_norms_sparse
 from ..datafits import normalise_sample_weight
 
@@ -63,6 +63,9 @@ class Design:
             return sp.csc_matrix(sp.diags(self.sqrt_sw) @ X if self.weighted else X)
         if not self.weighted and not np.any(self.x_offset):
             return np.asfortranarray(X)
+        if X.flags.f_contiguous and X.size > KERNEL_COPY_MIN_SIZE:
+            scale = self.sqrt_sw if self.weighted else np.empty(0)
+            return centred_copy_dense(X, self.x_offset.astype(X.dtype), scale.astype(X.dtype))
         Xc = np.array(X, dtype=X.dtype, order="F", copy=True)
         Xc -= self.x_offset.astype(X.dtype)
         if self.weighted:
@@ -232,6 +235,10 @@ class Design:
 # Most columns kept in the Gram block of Design.gram_block (50 MB; beyond it the block starts
 # afresh).
 GRAM_BLOCK_MAX_COLUMNS = 2500
+# Designs above this many entries are centred by one numba pass (half the time of NumPy's copy and
+# subtraction); smaller ones by NumPy, so that the small fits solved without numba (see
+# solvers/homotopy.py) do not import it.
+KERNEL_COPY_MIN_SIZE = 50_000
 # Elements per row block when the Gram matrix is formed without the centred copy (8 MB in float64).
 GRAM_BLOCK_ELEMENTS = 1 << 20
 
