@@ -216,13 +216,19 @@ def _paths_numba_and_python(monkeypatch, design, penalty_at, alphas, **kwargs):
     return fast, slow, handbacks
 
 
-@pytest.mark.parametrize("case", ["lasso", "enet-positive", "unpenalized", "float32"])
+@pytest.mark.parametrize("case", ["lasso", "enet-positive", "unpenalized", "float32",
+                                  "block-restarts"])
 def test_numba_path_loop_solves_what_the_python_loop_does(case, monkeypatch):
     """The dense path's per-alpha loop in numba (``_kernels/path_dense.py``) against the Python
-    driver: every alpha certified to the same rule, the same objectives to it."""
+    driver: every alpha certified to the same rule, the same objectives to it (also when its
+    Gram block cache, capped at 8 columns, starts afresh as the support grows)."""
     from shrinkage.penalties import ElasticNet as ENetPenalty
     from shrinkage.solvers import make_design
+    from shrinkage.solvers import path as path_module
     from shrinkage.solvers.cd import enet_gap
+
+    if case == "block-restarts":
+        monkeypatch.setattr(path_module, "GRAM_BLOCK_MAX_COLUMNS", 8)
 
     dtype = np.float32 if case == "float32" else np.float64
     X, y = make_problem(40, 250, seed=31, dtype=dtype)

@@ -57,7 +57,7 @@ def _block_for(X, active, position, index, count, block, max_columns):
         count = 0
         new = active.shape[0]
     if count + new > index.shape[0]:
-        capacity = max(2 * index.shape[0], count + new)
+        capacity = min(max(2 * index.shape[0], count + new, 64), max(max_columns, count + new))
         grown_index = np.empty(capacity, dtype=np.int64)
         grown_index[:count] = index[:count]
         grown = np.empty((capacity, capacity))
