@@ -80,13 +80,11 @@ def enet_path_dense(X, y, xty, lipschitz, col_norms, factor, l1_ratio, alphas, f
                     tol_abs_out, position, index, count, block, max_block):
     """Solve ``alphas[first:]`` from the previous solution ``w`` (``corr = X' r / n`` at it).
 
-    ``xty = X' y`` (the second-order start's right-hand side).
-
-    ``l1 = alpha l1_ratio factor`` and ``l2 = alpha (1 - l1_ratio) factor``, as
-    ``Penalty.lower``. Fills ``coefs[:, k]``, ``gaps[k]``, ``iters[k]`` and ``tol_abs_out[k]``.
-    Returns ``(k, w, corr, older_corr, index, count, block)``: ``k == alphas.size`` when done,
-    else the alpha left to the caller, with ``w``, ``corr``, ``older_corr`` those of ``k - 1``.
-    ``older_corr`` of size 0 means none yet.
+    ``xty = X' y`` (the second-order start's right-hand side); ``l1 = alpha l1_ratio factor`` and
+    ``l2 = alpha (1 - l1_ratio) factor``, as ``Penalty.lower``. Fills ``coefs[:, k]``,
+    ``gaps[k]``, ``iters[k]`` and ``tol_abs_out[k]``. Returns ``(k, w, corr, older_corr, index,
+    count, block)``: ``k == alphas.size`` when done, else the alpha left to the caller, with
+    ``w``, ``corr``, ``older_corr`` those of ``k - 1`` (``older_corr`` of size 0: none yet).
     """
     p = X.shape[1]
     n_alphas = alphas.shape[0]
@@ -102,7 +100,6 @@ def enet_path_dense(X, y, xty, lipschitz, col_norms, factor, l1_ratio, alphas, f
         extrapolate = older_corr.shape[0] == p and step != 0.0
         ratio = (alpha - alphas[k - 1]) / step if extrapolate else 0.0
         keep = np.zeros(p, dtype=np.bool_)
-        n_keep = 0
         for j in range(p):
             threshold = 2.0 * l1[j] - previous_l1[j]
             c = corr[j] if positive else abs(corr[j])
@@ -110,13 +107,9 @@ def enet_path_dense(X, y, xty, lipschitz, col_norms, factor, l1_ratio, alphas, f
             if not hit and extrapolate:
                 e = corr[j] + ratio * (corr[j] - older_corr[j])
                 hit = (e if positive else abs(e)) >= threshold
-            if hit:
-                keep[j] = True
-                n_keep += 1
+            keep[j] = hit
         for j in always:
-            if not keep[j]:
-                keep[j] = True
-                n_keep += 1
+            keep[j] = True
         alive = np.flatnonzero(keep)
         # second-order start, when the Cholesky solve costs less than the passes it may save
         v = w.copy()
