@@ -133,6 +133,9 @@ def group_prox_metric(groups, denom, scale, eps, root, lam, tol, max_newton):
     own float32 step.
     """
     n_groups, size = groups.shape
+    # 1 in the arrays' precision: ``zero + 1`` would be float64 (numba promotes float32 + int),
+    # and the Newton loop's division with it (twice the cost, half the vector width)
+    one = np.ones(1, dtype=groups.dtype)[0]
     for g in prange(n_groups):
         bound = scale * lam[g]
         zero = bound - bound
@@ -157,11 +160,11 @@ def group_prox_metric(groups, denom, scale, eps, root, lam, tol, max_newton):
             y2_sum = zero
             slope = zero     # -(1/2) d||y||^2 / dr
             for j in range(size):
-                inv = (zero + 1) / (r + c[j])
+                inv = one / (r + c[j])
                 y2 = (groups[g, j] * inv) ** 2
                 y2_sum += y2
                 slope += y2 * inv
-            if not y2_sum > 1:          # at (or, by rounding, just past) the root
+            if not y2_sum > one:        # at (or, by rounding, just past) the root
                 break
             new = r + (y2_sum * np.sqrt(y2_sum) - y2_sum) / slope
             moved = new - r
