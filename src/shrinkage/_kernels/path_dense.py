@@ -19,7 +19,8 @@ import numpy as np
 
 from ._jit import njit
 from .cd_dense import enet_cd_dense, enet_gap_dense, residual_dense
-from .cd_gram import face_point
+from .cd_gram import face_start
+from .screening import gap_safe_keep, strong_set
 
 
 @njit(cache=True)
@@ -94,23 +95,16 @@ def enet_path_dense(X, y, xty, lipschitz, col_norms, factor, l1_ratio, alphas, f
         l1 = alpha * l1_ratio * factor
         l2 = alpha * (1.0 - l1_ratio) * factor
         previous_l1 = alphas[k - 1] * l1_ratio * factor
-        # sequential strong rule, and the features whose correlation, extrapolated from the last
-        # two alphas, crosses its threshold (solvers.path.solve_path)
+        # the strong set (solvers.path.solve_path), the support and the unpenalized features
         step = alphas[k - 1] - alphas[k - 2] if k >= 2 else 0.0
-        extrapolate = older_corr.shape[0] == p and step != 0.0
-        ratio = (alpha - alphas[k - 1]) / step if extrapolate else 0.0
-        keep = np.zeros(p, dtype=np.bool_)
-        for j in range(p):
-            threshold = 2.0 * l1[j] - previous_l1[j]
-            c = corr[j] if positive else abs(corr[j])
-            hit = c >= threshold or w[j] != 0.0
-            if not hit and extrapolate:
-                e = corr[j] + ratio * (corr[j] - older_corr[j])
-                hit = (e if positive else abs(e)) >= threshold
-            keep[j] = hit
-        for j in always:
-            keep[j] = True
-        alive = np.flatnonzero(keep)
+        ratio = (alpha - alphas[k - 1]) / step if step != 0.0 else 0.0
+        alive = strong_set(corr, older_corr if step != 0.0 else older_corr[:0], ratio, l1,
+                           previous_l1, positive, w)
+        if always.shape[0]:
+            keep = np.zeros(p, dtype=np.bool_)
+            keep[alive] = True
+            keep[always] = True
+            alive = np.flatnonzero(keep)
         # second-order start, when the Cholesky solve costs less than the passes it may save
         v = w.copy()
         active = np.flatnonzero(v)
@@ -121,18 +115,10 @@ def enet_path_dense(X, y, xty, lipschitz, col_norms, factor, l1_ratio, alphas, f
                 and active.shape[0] ** 2 / 3.0 <= recent * X.shape[0]):
             index, count, block = _block_for(X, active, position, index, count, block,
                                              max_block)
-            at = position[active]
-            H = np.empty((active.shape[0], active.shape[0]))
-            for b in range(active.shape[0]):
-                for a in range(active.shape[0]):
-                    H[a, b] = block[at[a], at[b]] / X.shape[0]
-            va = v[active]
-            u, status = face_point(H, xty[active] / X.shape[0], np.sign(va), l1[active],
-                                   l2[active], va, positive)
+            start, status = face_start(block, position[active], xty, active, v, l1, l2,
+                                       float(X.shape[0]), positive)
             if status == 0:
-                v[:] = 0.0
-                for a in range(active.shape[0]):
-                    v[active[a]] = u[a]
+                v = start
         if positive:
             v = np.maximum(v, 0.0)
         # the strong set, screened, solved in one working set, then certified on every feature
@@ -145,14 +131,8 @@ def enet_path_dense(X, y, xty, lipschitz, col_norms, factor, l1_ratio, alphas, f
         n_iter = 0
         if gap > tol_abs:
             radius = np.sqrt(2.0 * max(gap, 0.0) / X.shape[0])
-            survive = np.ones(alive.shape[0], dtype=np.bool_)
-            for a in range(alive.shape[0]):
-                j = alive[a]
-                drive = feasible[a] if positive else abs(feasible[a])
-                if (l2[j] == 0.0 and l1[j] > 0.0 and v[j] == 0.0
-                        and drive + col_norms[j] * radius < l1[j]):
-                    survive[a] = False
-            features = alive[survive]
+            features = alive[gap_safe_keep(alive, feasible, radius, v, l1, l2, col_norms,
+                                           positive)]
             nonzero = 0
             for j in range(p):
                 if v[j] != 0.0:

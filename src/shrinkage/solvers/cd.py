@@ -48,6 +48,7 @@ from .._kernels.cd_sparse import (
     residual_sparse,
 )
 from .._kernels.prox import subdiff_distance
+from .._kernels.screening import gap_safe_keep
 from . import homotopy
 
 # Anderson extrapolation every this many active-set sweeps (0 disables it).
@@ -382,13 +383,10 @@ def _gap_safe_screen(alive, corr, feasible, gap, w, l1, l2, positive, col_norms,
     Only features at zero with no L2 part are screened.
     """
     radius = np.sqrt(2.0 * max(gap, 0.0) / n_samples)
-    drive = feasible if positive else np.abs(feasible)
-    l1a = l1[alive]
-    drop = ((l2[alive] == 0) & (l1a > 0) & (w[alive] == 0)
-            & (drive + col_norms[alive] * radius < l1a))
-    if not np.any(drop):
+    keep = gap_safe_keep(alive, feasible, radius, w, l1, l2, col_norms, positive)
+    if keep.all():
         return alive, corr
-    return alive[~drop], corr[~drop]
+    return alive[keep], corr[keep]
 
 
 def _finish(result, relative_to, tol, warn):

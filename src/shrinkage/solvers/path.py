@@ -28,6 +28,7 @@ import numpy as np
 
 from .._kernels.cd_gram import face_start
 from .._kernels.path_dense import enet_path_dense
+from .._kernels.screening import strong_set
 from ..penalties import Penalty, check_penalty_factor
 from .cd import (
     ANDERSON_K,
@@ -204,18 +205,16 @@ def solve_path(design, penalty_at, alphas, max_iter=1000, tol=1e-4, warn=True,
         candidates = None
         if corr is not None:
             # sequential strong rule (Tibshirani et al., 2012): feature j is likely inactive at the
-            # new alpha when |X_j' r / n| < 2 l1_j(new) - l1_j(previous); solve_enet certifies on all
-            threshold = 2 * l1 - previous_l1
-            keep = (corr if penalty.positive else np.abs(corr)) >= threshold
-            # ... and the features whose correlation, extrapolated linearly in alpha from the
-            # last two solutions, crosses the same threshold: where the support grows fast (text
-            # data late on the path) these are the ones the strong rule misses, each miss costing
-            # a full-width check and a second solve
+            # new alpha when |X_j' r / n| < 2 l1_j(new) - l1_j(previous); solve_enet certifies on
+            # all. Also kept: the features whose correlation, extrapolated linearly in alpha from
+            # the last two solutions, crosses the same threshold (where the support grows fast,
+            # text data late on the path, these are the ones the strong rule misses, each miss
+            # costing a full-width check and a second solve), and the current support.
             step = alphas[k - 1] - alphas[k - 2] if k >= 2 else 0.0
-            if older_corr is not None and step != 0.0:
-                extrapolated = corr + (alpha - alphas[k - 1]) / step * (corr - older_corr)
-                keep |= (extrapolated if penalty.positive else np.abs(extrapolated)) >= threshold
-            candidates = np.flatnonzero(keep)
+            extrapolate = older_corr is not None and step != 0.0
+            candidates = strong_set(corr, older_corr if extrapolate else np.empty(0),
+                                    (alpha - alphas[k - 1]) / step if extrapolate else 0.0, l1,
+                                    previous_l1, bool(penalty.positive), w)
             # as many passes as the recent alphas needed (an alpha it solved outright needs none)
             recent = int(iters[max(k - 3, 0):k].max())
             if second_order and second_order_worthwhile(design, np.flatnonzero(w), recent):
