@@ -193,8 +193,8 @@ def test_path_with_and_without_second_order_agree():
 
 
 def _paths_numba_and_python(monkeypatch, design, penalty_at, alphas, **kwargs):
-    """The same path solved by the numba per-alpha loop and by the Python one (numba disabled),
-    with the number of alphas the numba loop left to Python."""
+    """The same path solved by the numba per-alpha loop and by the Python one (the loop turned
+    off), with the alphas the numba loop left to Python."""
     from shrinkage.solvers import path as path_module
 
     handbacks, calls = [], []
@@ -289,6 +289,35 @@ def test_numba_path_loop_warns_with_the_achieved_gap():
     unconverged = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
     assert len(unconverged) >= 10
     assert any(f"{gap:.3e}" in message for gap in path.dual_gaps[1:] for message in unconverged)
+
+
+@pytest.mark.parametrize("positive", [False, True])
+def test_strong_set_and_gap_safe_test_are_their_formulas(positive):
+    """The screening kernels against the rules written out in NumPy."""
+    from shrinkage._kernels.screening import gap_safe_keep, strong_set
+
+    rng = np.random.default_rng(11)
+    p = 400
+    corr, older = rng.normal(0, 1, p), rng.normal(0, 1, p)
+    l1, previous_l1 = np.full(p, 1.2), np.full(p, 1.5)
+    l1[:20] = 0.0
+    w = np.where(rng.uniform(size=p) < 0.05, rng.normal(size=p), 0.0)
+    drive = (lambda c: c) if positive else np.abs
+    threshold = 2 * l1 - previous_l1
+    for ratio, previous in ((0.0, np.empty(0)), (0.8, older)):
+        expected = (drive(corr) >= threshold) | (w != 0)
+        if previous.size:
+            expected |= drive(corr + ratio * (corr - previous)) >= threshold
+        np.testing.assert_array_equal(
+            strong_set(corr, previous, ratio, l1, previous_l1, positive, w), np.flatnonzero(expected))
+    alive = np.sort(rng.choice(p, 150, replace=False))
+    feasible, l2 = rng.normal(0, 1, 150), np.where(rng.uniform(size=p) < 0.1, 0.5, 0.0)
+    col_norms, radius = rng.uniform(0.5, 2, p), 0.3
+    drop = ((l2[alive] == 0) & (l1[alive] > 0) & (w[alive] == 0)
+            & (drive(feasible) + col_norms[alive] * radius < l1[alive]))
+    keep = gap_safe_keep(alive, feasible, radius, w, l1, l2, col_norms, positive)
+    np.testing.assert_array_equal(keep, ~drop)
+    assert drop.any() and (~drop).any()
 
 
 @pytest.mark.parametrize("sparse", [False, True])
