@@ -133,11 +133,7 @@ def enet_path_dense(X, y, xty, lipschitz, col_norms, factor, l1_ratio, alphas, f
             radius = np.sqrt(2.0 * max(gap, 0.0) / X.shape[0])
             features = alive[gap_safe_keep(alive, feasible, radius, v, l1, l2, col_norms,
                                            positive)]
-            nonzero = 0
-            for j in range(p):
-                if v[j] != 0.0:
-                    nonzero += 1
-            if features.shape[0] == 0 or features.shape[0] > max(ws_min, 2 * nonzero):
+            if features.shape[0] == 0 or features.shape[0] > max(ws_min, 2 * np.count_nonzero(v)):
                 return k, w, corr, older_corr, index, count, block
             _, _, n_iter = enet_cd_dense(X, y, v, lipschitz, l1, l2, positive, features,
                                          max_iter, 0.5 * tol_abs, anderson_k)
