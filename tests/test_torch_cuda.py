@@ -1,8 +1,9 @@
 """shrinkage.torch on CUDA: every optimizer family and penalty gives the CPU run's parameters.
 
-The CPU and CUDA proximal steps are computed by different code (numba kernels or blocked tensor
-operations on CPU, tensor-wide operations on CUDA), so agreeing step for step checks both. Skipped
-without a CUDA device (CI has none).
+The CPU and CUDA proximal steps are computed by different code (numba kernels or tensor
+operations on CPU, Triton kernels on CUDA: one launch per tensor, or one per parameter group where
+the group qualifies), so agreeing step for step checks both. Skipped without a CUDA device (CI has
+none).
 """
 
 import numpy as np
@@ -70,7 +71,7 @@ def test_prune_a_cuda_network():
     torch.testing.assert_close(result.model(x), net(x), rtol=1e-6, atol=1e-6)
 
 
-def _run_group(device, make_opt, skip_grad_at=None, n_steps=8):
+def _run_group(device, make_opt, penalty, skip_grad_at=None, n_steps=8):
     """Three penalised weight matrices in one group (the one-launch path on CUDA), a scheduler,
     and optionally one step where a weight gets no gradient (its step count falls behind)."""
     torch.manual_seed(0)
@@ -81,7 +82,7 @@ def _run_group(device, make_opt, skip_grad_at=None, n_steps=8):
     gen = torch.Generator().manual_seed(1)
     x = torch.randn(64, 300, generator=gen, dtype=torch.float64).to(device)
     y = torch.randn(64, 3, generator=gen, dtype=torch.float64).to(device)
-    opt = Proximal(make_opt([{"params": weights, "penalty": L1(0.001)}, {"params": biases}]))
+    opt = Proximal(make_opt([{"params": weights, "penalty": penalty}, {"params": biases}]))
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
     for k in range(n_steps):
         opt.zero_grad()
@@ -93,18 +94,33 @@ def _run_group(device, make_opt, skip_grad_at=None, n_steps=8):
     return [w.detach().cpu().numpy() for w in weights]
 
 
+# strengths at which each optimizer's 8 steps zero some weights (or groups) and keep others
+GROUP_PENALTIES = {
+    "sgd-momentum": [L1(0.003), GroupLasso(0.3, dim=0), GroupLasso(0.1, dim=1)],
+    "adam": [L1(0.001), GroupLasso(0.03, dim=0), GroupLasso(0.03, dim=1)],
+}
+GROUP_PENALTIES["adamw-amsgrad"] = GROUP_PENALTIES["adam"]
+
+
+@pytest.mark.parametrize("direct", [True, False], ids=["direct-relaunch", "through-triton"])
 @pytest.mark.parametrize("skip_grad_at", [None, 3])
-@pytest.mark.parametrize("name", ["adam", "adamw-amsgrad"])
-def test_one_launch_for_a_group_equals_cpu(monkeypatch, name, skip_grad_at):
+@pytest.mark.parametrize("kind", range(3), ids=["L1", "GroupLasso-dim0", "GroupLasso-dim1"])
+@pytest.mark.parametrize("name", list(GROUP_PENALTIES))
+def test_one_launch_for_a_group_equals_cpu(monkeypatch, name, kind, skip_grad_at, direct):
     import shrinkage.torch._triton as kernels
 
+    penalty = GROUP_PENALTIES[name][kind]
     launches = []
-    many = kernels.enet_metric_many_
-    monkeypatch.setattr(kernels, "enet_metric_many_", lambda *a: launches.append(1) or many(*a))
-    gpu = _run_group("cuda", OPTIMIZERS[name], skip_grad_at)
-    cpu = _run_group("cpu", OPTIMIZERS[name], skip_grad_at)
-    assert len(launches) >= 3          # the planned launch ran (until the step counts diverged)
+    monkeypatch.setattr(kernels, "DIRECT_RELAUNCH", direct)
+    call = kernels.Launch.__call__
+    monkeypatch.setattr(kernels.Launch, "__call__", lambda self, *a: launches.append(1) or call(self, *a))
+    gpu = _run_group("cuda", OPTIMIZERS[name], penalty, skip_grad_at)
+    cpu = _run_group("cpu", OPTIMIZERS[name], penalty, skip_grad_at)
+    # planned (until the step counts diverge): Adam-family groups, and SGD groups with GroupLasso
+    if name != "sgd-momentum" or isinstance(penalty, GroupLasso):
+        assert len(launches) >= 3
     for g, c in zip(gpu, cpu, strict=True):
         np.testing.assert_allclose(g, c, rtol=1e-9, atol=1e-12)
         np.testing.assert_array_equal(g == 0, c == 0)
-    assert np.mean(np.concatenate([c.ravel() for c in cpu]) == 0) > 0.05
+    zero = np.mean(np.concatenate([c.ravel() for c in cpu]) == 0)
+    assert 0 < zero < 1

@@ -31,7 +31,7 @@ import torch
 from torch.optim import Optimizer
 
 from ..penalties import L1, L2, ElasticNet, GroupLasso
-from ._prox import Metric, _one_launch, _triton, check_penalty, prox_params_, strengths
+from ._prox import Metric, _one_launch, _triton, check_penalty, group_launch, prox_params_, strengths
 
 _PENALTIES = {"L1": L1, "L2": L2, "ElasticNet": ElasticNet, "GroupLasso": GroupLasso}
 
@@ -229,36 +229,38 @@ class Proximal(Optimizer):
             prox_params_(items, penalty)
 
     def _launch_planned(self, group, penalty):
-        """The prox of an Adam/AdamW group on CUDA as one planned Triton launch; False if not planned.
+        """The prox of a group on CUDA as one planned Triton launch; False if not planned.
 
         A GPU training step of a small network is bound by the host's Python, so the general path's
         per-parameter work (the step sizes, the checks that the group can share one launch) would
         be paid in wall time. The checks run once and the plan is kept while the group's parameters
-        and optimizer state are the same tensors; each step then reads the learning rate and the
-        step count and launches.
+        and optimizer state are the same tensors; each step then reads the learning rate (and
+        Adam's step count) and launches. Planned: Adam and AdamW groups (a separable penalty
+        without per-feature weights, or GroupLasso) and plain SGD groups with GroupLasso.
         """
         plans = self.__dict__.setdefault("_plans", {})
         params = group["params"]
         plan = plans.get(id(group))
         state = self._inner.state
-        key = "max_exp_avg_sq" if group.get("amsgrad") else "exp_avg_sq"
         if plan is not None and plan["group"] is group and plan["penalty"] is penalty:
             if not plan["ok"]:      # this group does not qualify (checked once)
                 return False
-            moments = plan["moments"]
-            if not (len(params) == len(moments)
-                    and all(p.grad is not None and state[p].get(key) is v
-                            for p, v in zip(params, moments, strict=True))):
+            if not _plan_holds(plan, params, state):
                 plan = None
         else:
             plan = None
         if plan is None:
-            if not all(p.grad is not None and key in state.get(p, {}) for p in params):
+            if not all(p.grad is not None for p in params):
                 return False    # a parameter without a gradient this step: general path, plan later
-            plan = self._plan(group, penalty, key)
+            plan = self._plan(group, penalty)
+            if plan is None:
+                return False    # not yet: the optimizer has no state for these parameters
             plans[id(group)] = plan
         if not plan["ok"]:
             return False
+        if plan["key"] is None:     # SGD: one step for the group
+            plan["launch"](_step_size(self._inner, group, None), 0.0)
+            return True
         steps = {_number(state[p]["step"]) for p in params}
         if len(steps) != 1:
             return False
@@ -266,19 +268,37 @@ class Proximal(Optimizer):
         plan["launch"](_number(group["lr"]) * root_b, group["eps"] * root_b)
         return True
 
-    def _plan(self, group, penalty, key):
-        plan = {"group": group, "penalty": penalty, "ok": False, "moments": ()}
-        params = group["params"]
-        if not (type(self._inner) in (torch.optim.Adam, torch.optim.AdamW) and len(params) > 1):
+    def _plan(self, group, penalty):
+        """The plan of a group's launch (``ok`` False when it does not qualify), None when it is too
+        early to tell (an Adam group whose state does not exist yet)."""
+        inner = self._inner
+        params = list(group["params"])
+        plan = {"group": group, "penalty": penalty, "ok": False, "params": params, "key": None, "moments": ()}
+        if len(params) < 2 or _triton() is None:
             return plan
-        moments = [self._inner.state[p][key] for p in params]
-        items = [(p, Metric(1.0, v, owned=False, root=True)) for p, v in zip(params, moments, strict=True)]
-        if isinstance(penalty, GroupLasso) or penalty.weights is not None or not _one_launch(items):
+        group_lasso = isinstance(penalty, GroupLasso)
+        if type(inner) is torch.optim.SGD:
+            if not group_lasso:
+                return plan
+            steps = [_step_size(inner, group, None)] * len(params)
+        elif type(inner) in (torch.optim.Adam, torch.optim.AdamW):
+            key = "max_exp_avg_sq" if group.get("amsgrad") else "exp_avg_sq"
+            if not all(key in inner.state.get(p, {}) for p in params):
+                return None
+            moments = [inner.state[p][key] for p in params]
+            plan.update(key=key, moments=moments)
+            steps = [Metric(1.0, v, owned=False, root=True) for v in moments]
+        else:
             return plan
-        l1, l2 = strengths(penalty, params[0])
-        triton_kernels = _triton()
-        plan.update(ok=True, moments=moments, launch=lambda scale, eps: triton_kernels.enet_metric_many_(
-            params, moments, scale, eps, True, float(l1), float(l2), penalty.positive))
+        items = list(zip(params, steps, strict=True))
+        if group_lasso:
+            launch = group_launch(items, penalty)
+        elif penalty.weights is None and _one_launch(items):
+            l1, l2 = strengths(penalty, params[0])
+            launch = _triton().plan_enet_metric_many(params, plan["moments"], True, l1, l2, penalty.positive)
+        else:
+            launch = None
+        plan.update(ok=launch is not None, launch=launch)
         return plan
 
     def zero_grad(self, set_to_none=True):
@@ -307,6 +327,18 @@ class Proximal(Optimizer):
 
     def __repr__(self):
         return f"Proximal({self._inner!r})"
+
+
+def _plan_holds(plan, params, state):
+    """Whether a group's parameters (and their Adam state) are still the planned tensors, each with a
+    gradient this step."""
+    planned = plan["params"]
+    if len(params) != len(planned):
+        return False
+    if not all(p is q and p.grad is not None for p, q in zip(params, planned, strict=True)):
+        return False
+    key = plan["key"]
+    return key is None or all(state[p].get(key) is v for p, v in zip(params, plan["moments"], strict=True))
 
 
 def _check_group(group, need_lr=True):

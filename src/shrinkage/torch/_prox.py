@@ -104,6 +104,9 @@ def _triton():
 
 
 _TRITON = False
+# The device type whose tensors the one-launch paths give to Triton (a test of the launch plans
+# sets "cpu" to run them in Triton's interpreter, TRITON_INTERPRET=1, on a machine without a GPU).
+TRITON_DEVICE = "cuda"
 _FUSED_DTYPES = (torch.float32, torch.float64)
 
 
@@ -205,12 +208,18 @@ def prox_(param, penalty, step):
 def prox_params_(items, penalty):
     """The prox of ``penalty`` on each ``(param, step)`` of a parameter group (inside no_grad).
 
-    On CUDA, an Adam-family metric and a separable penalty without per-feature weights, the whole
-    list goes to one Triton launch (one launch costs about what the arithmetic on a few million
-    weights does); otherwise parameter by parameter.
+    On CUDA the whole list goes to one Triton launch where it can (one launch costs about what the
+    arithmetic on a few million weights does): a separable penalty without per-feature weights in
+    an Adam-family metric, or a GroupLasso with one step (scalar or metric) for all; otherwise
+    parameter by parameter.
     """
-    if (len(items) > 1 and not isinstance(penalty, GroupLasso) and penalty.weights is None
-            and _one_launch(items)):
+    if len(items) > 1 and isinstance(penalty, GroupLasso):
+        launch = group_launch(items, penalty)
+        if launch is not None:
+            first = items[0][1]
+            launch(*((first.scale, first.eps) if isinstance(first, Metric) else (first, 0.0)))
+            return
+    elif len(items) > 1 and penalty.weights is None and _one_launch(items):
         first = items[0][1]
         l1, l2 = strengths(penalty, items[0][0])
         if penalty.positive or l1 > 0 or l2 > 0:
@@ -221,11 +230,54 @@ def prox_params_(items, penalty):
         _prox_(param, penalty, step)
 
 
+def group_launch(items, penalty):
+    """The GroupLasso prox of ``(param, step)`` pairs as one Triton launch, or None if they can't share one.
+
+    They can when they are CUDA tensors of one floating dtype whose groups form strided 2-D views
+    (``dim=0`` of a contiguous tensor, either dim of a contiguous matrix) and their steps are one
+    number, or :class:`Metric` s with one ``scale, eps, root`` over state of the same layout. The
+    returned :class:`_triton.Launch` is called with ``(scale, eps)`` (``(step, 0)`` for a number).
+    """
+    param, first = items[0]
+    if not (KERNELS and param.device.type == TRITON_DEVICE and _triton() is not None
+            and param.dtype in _triton()._TL_TYPES):
+        return None
+    metric = isinstance(first, Metric)
+    if metric:
+        common = (first.scale, first.eps, first.root)
+    elif isinstance(first, torch.Tensor):
+        return None
+    rows, denoms = [], []
+    for p, t in items:
+        if p.device != param.device or p.dtype != param.dtype:
+            return None
+        if metric:
+            if not isinstance(t, Metric) or (t.scale, t.eps, t.root) != common or t.denom.dtype != p.dtype:
+                return None
+        elif isinstance(t, (Metric, torch.Tensor)) or t != first:
+            return None
+        axis = penalty.axis(p.dim())
+        view = _group_rows(p, axis)
+        if view is None:
+            return None
+        if metric:
+            state = _group_rows(t.denom, axis)
+            if state is None or state.shape != view.shape or state.stride() != view.stride():
+                return None
+            denoms.append(state)
+        rows.append(view)
+    counts = tuple(r.shape[0] for r in rows)
+    (lam,) = _on_device(penalty, "groups of a list", counts, torch.float64, param.device,
+                        lambda: (np.concatenate([penalty.group_strengths(n) for n in counts]),))
+    return _triton().plan_group_many(rows, denoms if metric else None, lam, metric, metric and first.root,
+                                     8 * torch.finfo(param.dtype).eps)
+
+
 def _one_launch(items):
     """Whether the ``(param, Metric)`` pairs can share one Triton launch: CUDA, one dtype, contiguous,
     state of the parameters' dtype and shapes, one scale/eps/root."""
     param, first = items[0]
-    if not (KERNELS and param.device.type == "cuda" and isinstance(first, Metric) and _triton() is not None
+    if not (KERNELS and param.device.type == TRITON_DEVICE and isinstance(first, Metric) and _triton() is not None
             and param.dtype in _triton()._TL_TYPES):
         return False
     common = (first.scale, first.eps, first.root)

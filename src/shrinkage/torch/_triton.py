@@ -16,6 +16,12 @@ otherwise.
 import torch
 import triton
 import triton.language as tl
+from triton.runtime import driver
+
+try:
+    from triton import knobs as _knobs
+except ImportError:     # older Triton: no launch hooks to honour through this module
+    _knobs = None
 
 _BLOCK = 1024
 _GROUP_BLOCK = 1024
@@ -85,22 +91,20 @@ def _enet_metric_many_kernel(w_table, v_table, tensor_of_block, start_of_block, 
 
 
 @triton.jit
-def _group_kernel(w_ptr, v_ptr, lam_ptr, SIZE: tl.constexpr, stride_group, stride_elem, scale: tl.float64,
-                  eps: tl.float64, tol: tl.float64, METRIC: tl.constexpr, ROOT: tl.constexpr,
-                  MAX_NEWTON: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr):
-    # one program per group g. Scalar step (METRIC false, scale = the step): block soft-thresholding.
-    # Metric t_j = scale / d_j: x = 0 iff ||v d|| <= scale lam, else x_j = v_j r / (r + c_j) with
-    # c_j = t_j lam and r the root of ||v / (r + c)|| = 1 (Newton from below; see _prox).
-    g = tl.program_id(0).to(tl.int64)
-    base = g * stride_group
-    bound = tl.cast(scale, COMPUTE) * tl.load(lam_ptr + g).to(COMPUTE)
+def _group_row(w_ptr, v_ptr, base, size, stride_elem, bound, eps, tol, METRIC: tl.constexpr,
+               ROOT: tl.constexpr, MAX_NEWTON: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr):
+    # The prox of one group, in place: the elements base + j stride_elem, j < size, of w (and of the
+    # optimizer's state v with a metric), bound = scale lam_g. Scalar step (METRIC false, scale = the
+    # step): block soft-thresholding. Metric t_j = scale / d_j: x = 0 iff ||v d|| <= scale lam, else
+    # x_j = v_j r / (r + c_j) with c_j = t_j lam and r the root of ||v / (r + c)|| = 1 (Newton from
+    # below; see _prox).
     zero = tl.zeros([BLOCK], dtype=COMPUTE)
     acc_norm = zero
     acc_scaled = zero
     acc_weighted = zero
-    for start in range(0, SIZE, BLOCK):
+    for start in range(0, size, BLOCK):
         offs = start + tl.arange(0, BLOCK)
-        mask = offs < SIZE
+        mask = offs < size
         v = tl.load(w_ptr + base + offs * stride_elem, mask=mask, other=0.0).to(COMPUTE)
         acc_norm += v * v
         if METRIC:
@@ -118,9 +122,9 @@ def _group_kernel(w_ptr, v_ptr, lam_ptr, SIZE: tl.constexpr, stride_group, strid
         while going:
             acc_y2 = zero
             acc_slope = zero
-            for start in range(0, SIZE, BLOCK):
+            for start in range(0, size, BLOCK):
                 offs = start + tl.arange(0, BLOCK)
-                mask = offs < SIZE
+                mask = offs < size
                 v = tl.load(w_ptr + base + offs * stride_elem, mask=mask, other=0.0).to(COMPUTE)
                 s = tl.load(v_ptr + base + offs * stride_elem, mask=mask, other=1.0).to(COMPUTE)
                 d = _denominator(s, eps, ROOT, COMPUTE)
@@ -135,14 +139,14 @@ def _group_kernel(w_ptr, v_ptr, lam_ptr, SIZE: tl.constexpr, stride_group, strid
             moved = new - r
             r = new
             it += 1
-            going = below & (moved > tl.cast(tol, COMPUTE) * tl.abs(new)) & (it < MAX_NEWTON)
+            going = below & (moved > tol * tl.abs(new)) & (it < MAX_NEWTON)
     else:
         norm = tl.sqrt(norm2)
         alive = norm > bound
         factor = tl.where(alive, 1.0 - bound / norm, 0.0)
-    for start in range(0, SIZE, BLOCK):
+    for start in range(0, size, BLOCK):
         offs = start + tl.arange(0, BLOCK)
-        mask = offs < SIZE
+        mask = offs < size
         ptrs = w_ptr + base + offs * stride_elem
         v = tl.load(ptrs, mask=mask, other=0.0).to(COMPUTE)
         if METRIC:
@@ -152,6 +156,35 @@ def _group_kernel(w_ptr, v_ptr, lam_ptr, SIZE: tl.constexpr, stride_group, strid
         else:
             x = v * factor
         tl.store(ptrs, x.to(w_ptr.dtype.element_ty), mask=mask)
+
+
+@triton.jit
+def _group_kernel(w_ptr, v_ptr, lam_ptr, SIZE: tl.constexpr, stride_group, stride_elem, scale: tl.float64,
+                  eps: tl.float64, tol: tl.float64, METRIC: tl.constexpr, ROOT: tl.constexpr,
+                  MAX_NEWTON: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr):
+    # one program per group g (a row of the strided 2-D view)
+    g = tl.program_id(0).to(tl.int64)
+    bound = tl.cast(scale, COMPUTE) * tl.load(lam_ptr + g).to(COMPUTE)
+    _group_row(w_ptr, v_ptr, g * stride_group, SIZE, stride_elem, bound, tl.cast(eps, COMPUTE),
+               tl.cast(tol, COMPUTE), METRIC, ROOT, MAX_NEWTON, COMPUTE, BLOCK)
+
+
+@triton.jit
+def _group_many_kernel(w_table, v_table, tensor_of_group, row_of_group, sizes, strides_group, strides_elem,
+                       lam_ptr, scale: tl.float64, eps: tl.float64, tol: tl.float64, METRIC: tl.constexpr,
+                       ROOT: tl.constexpr, MAX_NEWTON: tl.constexpr, DTYPE: tl.constexpr,
+                       COMPUTE: tl.constexpr, BLOCK: tl.constexpr):
+    # _group_kernel over the groups of several tensors in one launch: program p works on row
+    # row_of_group[p] of tensor tensor_of_group[p] (addresses in the tables; sizes and strides
+    # per tensor), with strength lam_ptr[p]
+    p = tl.program_id(0)
+    k = tl.load(tensor_of_group + p)
+    w_ptr = tl.load(w_table + k).to(tl.pointer_type(DTYPE))
+    v_ptr = tl.load(v_table + k).to(tl.pointer_type(DTYPE))
+    base = tl.load(row_of_group + p) * tl.load(strides_group + k)
+    bound = tl.cast(scale, COMPUTE) * tl.load(lam_ptr + p).to(COMPUTE)
+    _group_row(w_ptr, v_ptr, base, tl.load(sizes + k), tl.load(strides_elem + k), bound,
+               tl.cast(eps, COMPUTE), tl.cast(tol, COMPUTE), METRIC, ROOT, MAX_NEWTON, COMPUTE, BLOCK)
 
 
 def _compute_dtype(tensor):
@@ -174,30 +207,108 @@ def enet_metric_(param, denom, scale, eps, root, l1, l2, positive):
 
 _TL_TYPES = {torch.float32: tl.float32, torch.float64: tl.float64, torch.float16: tl.float16,
              torch.bfloat16: tl.bfloat16}
-# block tables of the tensor lists seen, keyed by their addresses and sizes (a network's parameters
-# and optimizer state stay in place from step to step, so a table is built once, with one copy to
-# the device, and reused)
+# tables of the tensor lists seen, keyed by their addresses, shapes and strides (a network's
+# parameters and optimizer state stay in place from step to step, so a table is built once, with
+# one copy to the device, and reused)
 _TABLES = {}
 
 
-def _block_table(params, denoms):
-    key = tuple((p.data_ptr(), v.data_ptr(), p.numel()) for p, v in zip(params, denoms, strict=True))
+def _cached_table(key, build):
     table = _TABLES.get(key)
     if table is None:
         if len(_TABLES) > 64:
             _TABLES.clear()
+        table = _TABLES[key] = build()
+    return table
+
+
+def _block_table(params, denoms):
+    def build():
         device = params[0].device
         blocks = [triton.cdiv(p.numel(), _BLOCK) for p in params]
         tensor_of_block = torch.repeat_interleave(torch.arange(len(params)), torch.tensor(blocks))
         first_block = torch.cumsum(torch.tensor([0, *blocks[:-1]]), 0)
         start_of_block = (torch.arange(len(tensor_of_block)) - first_block[tensor_of_block]) * _BLOCK
-        table = tuple(t.to(device) for t in (
+        return tuple(t.to(device) for t in (
             torch.tensor([p.data_ptr() for p in params], dtype=torch.int64),
             torch.tensor([v.data_ptr() for v in denoms], dtype=torch.int64),
             tensor_of_block.to(torch.int32), start_of_block.to(torch.int64),
             torch.tensor([p.numel() for p in params], dtype=torch.int64)))
-        _TABLES[key] = table
-    return table
+
+    key = ("blocks", *((p.data_ptr(), v.data_ptr(), p.numel()) for p, v in zip(params, denoms, strict=True)))
+    return _cached_table(key, build)
+
+
+def _row_table(rows, denoms):
+    # rows: (n_groups, size) strided views; denoms: views with the same shapes and strides, or None
+    def build():
+        device = rows[0].device
+        counts = torch.tensor([r.shape[0] for r in rows])
+        return tuple(t.to(device) for t in (
+            torch.tensor([r.data_ptr() for r in rows], dtype=torch.int64),
+            torch.tensor([v.data_ptr() for v in sources], dtype=torch.int64),
+            torch.repeat_interleave(torch.arange(len(rows)), counts).to(torch.int32),
+            torch.cat([torch.arange(n) for n in counts.tolist()]).to(torch.int64),
+            torch.tensor([r.shape[1] for r in rows], dtype=torch.int64),
+            torch.tensor([r.stride(0) for r in rows], dtype=torch.int64),
+            torch.tensor([r.stride(1) for r in rows], dtype=torch.int64)))
+
+    sources = rows if denoms is None else denoms
+    key = ("rows", *((r.data_ptr(), v.data_ptr(), *r.shape, *r.stride())
+                     for r, v in zip(rows, sources, strict=True)))
+    return _cached_table(key, build)
+
+
+# Whether a planned launch after its first goes straight to the compiled kernel (tests and the
+# benchmark turn it off to compare).
+DIRECT_RELAUNCH = True
+
+
+class Launch:
+    """A kernel launch planned once and repeated with a new step size ``(scale, eps)``.
+
+    A GPU training step of a mid-sized network is bound by the host's Python, and Triton's launch
+    re-binds and re-specialises every argument each time (tens of microseconds for a dozen
+    arguments). Here only the two floats change between launches (floats are not specialised
+    on), so after the first launch, which compiles and returns the compiled kernel, the next ones
+    hand the arguments to it directly; with launch hooks installed (profilers), through Triton.
+    """
+
+    __slots__ = ("_at", "_compiled", "_kernel", "_values", "grid")
+
+    def __init__(self, kernel, grid, **args):
+        self._kernel = kernel
+        self.grid = grid
+        names = list(kernel.arg_names)
+        self._values = [args[name] for name in names]      # every argument, in the kernel's order
+        self._at = (names.index("scale"), names.index("eps"))
+        self._compiled = None
+
+    def __call__(self, scale, eps):
+        values = self._values
+        values[self._at[0]] = float(scale)
+        values[self._at[1]] = float(eps)
+        compiled = self._compiled
+        if (compiled is not None and DIRECT_RELAUNCH
+                and (_knobs is None or _knobs.runtime.launch_enter_hook is None)):
+            stream = driver.active.get_current_stream(driver.active.get_current_device())
+            compiled.run(self.grid, 1, 1, stream, compiled.function, compiled.packed_metadata, None, None,
+                         None, *values)
+            return
+        compiled = self._kernel[(self.grid,)](*values)
+        # (the interpreter, and Triton versions without this interface, return no compiled kernel)
+        if _knobs is not None and all(hasattr(compiled, a) for a in ("run", "function", "packed_metadata")):
+            self._compiled = compiled
+
+
+def plan_enet_metric_many(params, denoms, root, l1, l2, positive):
+    """A :class:`Launch` of :func:`enet_metric_many_` on these tensors (their addresses fixed)."""
+    w_table, v_table, tensor_of_block, start_of_block, sizes = _block_table(params, denoms)
+    dtype = params[0].dtype
+    return Launch(_enet_metric_many_kernel, tensor_of_block.numel(), w_table=w_table, v_table=v_table,
+                  tensor_of_block=tensor_of_block, start_of_block=start_of_block, sizes=sizes, scale=1.0,
+                  eps=0.0, l1=float(l1), l2=float(l2), ROOT=root, POSITIVE=positive, DTYPE=_TL_TYPES[dtype],
+                  COMPUTE=_compute_dtype(params[0]), BLOCK=_BLOCK)
 
 
 def enet_metric_many_(params, denoms, scale, eps, root, l1, l2, positive):
@@ -208,6 +319,25 @@ def enet_metric_many_(params, denoms, scale, eps, root, l1, l2, positive):
     _enet_metric_many_kernel[(tensor_of_block.numel(),)](
         w_table, v_table, tensor_of_block, start_of_block, sizes, scale, eps, l1, l2, ROOT=root,
         POSITIVE=positive, DTYPE=_TL_TYPES[dtype], COMPUTE=_compute_dtype(params[0]), BLOCK=_BLOCK)
+
+
+def plan_group_many(rows, denoms, lam, metric, root, tol):
+    """A :class:`Launch` of the group prox over the rows of several strided 2-D views at once.
+
+    ``rows``: ``(n_groups, size)`` views of CUDA tensors of one dtype (the parameters' groups);
+    ``denoms``: views of the optimizer's state with the same shapes and strides (``metric``), or
+    None (a scalar step, passed as ``scale``); ``lam``: a float64 CUDA tensor of the strengths of
+    all the groups, tensor after tensor. The launch is called with ``(scale, eps)``.
+    """
+    (w_table, v_table, tensor_of_group, row_of_group, sizes, strides_group,
+     strides_elem) = _row_table(rows, denoms)
+    largest = max(r.shape[1] for r in rows)
+    return Launch(_group_many_kernel, tensor_of_group.numel(), w_table=w_table, v_table=v_table,
+                  tensor_of_group=tensor_of_group, row_of_group=row_of_group, sizes=sizes,
+                  strides_group=strides_group, strides_elem=strides_elem, lam_ptr=lam, scale=1.0, eps=0.0,
+                  tol=float(tol), METRIC=metric, ROOT=root, MAX_NEWTON=_MAX_NEWTON,
+                  DTYPE=_TL_TYPES[rows[0].dtype], COMPUTE=_compute_dtype(rows[0]),
+                  BLOCK=min(_GROUP_BLOCK, triton.next_power_of_2(largest)))
 
 
 def group_(groups, denom, lam, scale, eps, root, metric, tol):
