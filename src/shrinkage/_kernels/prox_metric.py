@@ -140,6 +140,7 @@ def group_prox_metric(groups, denom, scale, eps, root, lam, tol, max_newton):
         bound = scale * lam[g]
         zero = bound - bound
         c = np.empty(size, dtype=groups.dtype)
+        y = np.empty(size, dtype=groups.dtype)
         scaled2 = zero      # ||v d||^2
         norm2 = zero        # ||v||^2
         weighted = zero     # sum v^2 c
@@ -156,12 +157,17 @@ def group_prox_metric(groups, denom, scale, eps, root, lam, tol, max_newton):
                 groups[g, j] = zero
             continue
         r = max(np.sqrt(norm2) - weighted / norm2, zero)
-        for _ in range(max_newton):
+        # Each pass evaluates y(r) (kept in y) and the Newton step; it stops at the root or when
+        # the step is below tol r, and the result is x = r_new y(r): off by at most the step's
+        # relative size, tol, so the final pass needs no division (the passes are bound by them)
+        for _ in range(max(max_newton, 1)):        # (at least one pass: it fills y)
             y2_sum = zero
             slope = zero     # -(1/2) d||y||^2 / dr
             for j in range(size):
                 inv = one / (r + c[j])
-                y2 = (groups[g, j] * inv) ** 2
+                yj = groups[g, j] * inv
+                y[j] = yj
+                y2 = yj * yj
                 y2_sum += y2
                 slope += y2 * inv
             if not y2_sum > one:        # at (or, by rounding, just past) the root
@@ -172,4 +178,4 @@ def group_prox_metric(groups, denom, scale, eps, root, lam, tol, max_newton):
             if not moved > tol * abs(new):
                 break
         for j in range(size):
-            groups[g, j] = groups[g, j] * (r / (r + c[j]))
+            groups[g, j] = r * y[j]

@@ -235,8 +235,8 @@ class Proximal(Optimizer):
         per-parameter work (the step sizes, the checks that the group can share one launch) would
         be paid in wall time. The checks run once and the plan is kept while the group's parameters
         and optimizer state are the same tensors; each step then reads the learning rate (and
-        Adam's step count) and launches. Planned: Adam and AdamW groups (a separable penalty
-        without per-feature weights, or GroupLasso) and plain SGD groups with GroupLasso.
+        Adam's step count) and launches. Planned: plain SGD, Adam and AdamW groups with GroupLasso
+        or a separable penalty without per-feature weights.
         """
         plans = self.__dict__.setdefault("_plans", {})
         params = group["params"]
@@ -278,8 +278,6 @@ class Proximal(Optimizer):
             return plan
         group_lasso = isinstance(penalty, GroupLasso)
         if type(inner) is torch.optim.SGD:
-            if not group_lasso:
-                return plan
             steps = [_step_size(inner, group, None)] * len(params)
         elif type(inner) in (torch.optim.Adam, torch.optim.AdamW):
             key = "max_exp_avg_sq" if group.get("amsgrad") else "exp_avg_sq"
@@ -295,7 +293,8 @@ class Proximal(Optimizer):
             launch = group_launch(items, penalty)
         elif penalty.weights is None and _one_launch(items):
             l1, l2 = strengths(penalty, params[0])
-            launch = _triton().plan_enet_metric_many(params, plan["moments"], True, l1, l2, penalty.positive)
+            denoms = plan["moments"] or None        # SGD: no metric
+            launch = _triton().plan_enet_many(params, denoms, denoms is not None, l1, l2, penalty.positive)
         else:
             launch = None
         plan.update(ok=launch is not None, launch=launch)

@@ -209,9 +209,9 @@ def prox_params_(items, penalty):
     """The prox of ``penalty`` on each ``(param, step)`` of a parameter group (inside no_grad).
 
     On CUDA the whole list goes to one Triton launch where it can (one launch costs about what the
-    arithmetic on a few million weights does): a separable penalty without per-feature weights in
-    an Adam-family metric, or a GroupLasso with one step (scalar or metric) for all; otherwise
-    parameter by parameter.
+    arithmetic on a few million weights does): a separable penalty without per-feature weights or a
+    GroupLasso, with one step (a number, or an Adam-family metric) for all; otherwise parameter
+    by parameter.
     """
     if len(items) > 1 and isinstance(penalty, GroupLasso):
         launch = group_launch(items, penalty)
@@ -223,8 +223,12 @@ def prox_params_(items, penalty):
         first = items[0][1]
         l1, l2 = strengths(penalty, items[0][0])
         if penalty.positive or l1 > 0 or l2 > 0:
-            _triton().enet_metric_many_([p for p, _ in items], [t.denom for _, t in items], first.scale,
-                                        first.eps, first.root, float(l1), float(l2), penalty.positive)
+            params = [p for p, _ in items]
+            if isinstance(first, Metric):
+                _triton().enet_many_(params, [t.denom for _, t in items], first.scale, first.eps, first.root,
+                                     l1, l2, penalty.positive)
+            else:
+                _triton().enet_many_(params, None, first, 0.0, False, l1, l2, penalty.positive)
         return
     for param, step in items:
         _prox_(param, penalty, step)
@@ -274,16 +278,20 @@ def group_launch(items, penalty):
 
 
 def _one_launch(items):
-    """Whether the ``(param, Metric)`` pairs can share one Triton launch: CUDA, one dtype, contiguous,
-    state of the parameters' dtype and shapes, one scale/eps/root."""
+    """Whether the ``(param, step)`` pairs of a separable penalty can share one Triton launch: CUDA
+    tensors of one dtype, contiguous, and one step for all — a number, or :class:`Metric` s with one
+    scale/eps/root over state of the parameters' dtype and shapes."""
     param, first = items[0]
-    if not (KERNELS and param.device.type == TRITON_DEVICE and isinstance(first, Metric) and _triton() is not None
-            and param.dtype in _triton()._TL_TYPES):
+    if not (KERNELS and param.device.type == TRITON_DEVICE and _triton() is not None
+            and param.dtype in _triton()._TL_TYPES and all(
+                p.device == param.device and p.dtype == param.dtype and p.is_contiguous() for p, _ in items)):
         return False
+    if not isinstance(first, Metric):
+        return not isinstance(first, torch.Tensor) and all(
+            not isinstance(t, (Metric, torch.Tensor)) and t == first for _, t in items)
     common = (first.scale, first.eps, first.root)
-    return all(isinstance(t, Metric) and (t.scale, t.eps, t.root) == common and p.device == param.device
-               and p.dtype == param.dtype == t.denom.dtype and p.shape == t.denom.shape
-               and p.is_contiguous() and t.denom.is_contiguous() for p, t in items)
+    return all(isinstance(t, Metric) and (t.scale, t.eps, t.root) == common and t.denom.dtype == p.dtype
+               and t.denom.shape == p.shape and t.denom.is_contiguous() for p, t in items)
 
 
 def _prox_(param, penalty, step):

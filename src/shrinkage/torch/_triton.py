@@ -70,22 +70,25 @@ def _enet_metric_kernel(w_ptr, v_ptr, l1_ptr, l2_ptr, n, width, scale: tl.float6
 
 
 @triton.jit
-def _enet_metric_many_kernel(w_table, v_table, tensor_of_block, start_of_block, sizes, scale: tl.float64,
-                             eps: tl.float64, l1: tl.float64, l2: tl.float64, ROOT: tl.constexpr,
-                             POSITIVE: tl.constexpr, DTYPE: tl.constexpr, COMPUTE: tl.constexpr,
-                             BLOCK: tl.constexpr):
+def _enet_many_kernel(w_table, v_table, tensor_of_block, start_of_block, sizes, scale: tl.float64,
+                      eps: tl.float64, l1: tl.float64, l2: tl.float64, METRIC: tl.constexpr,
+                      ROOT: tl.constexpr, POSITIVE: tl.constexpr, DTYPE: tl.constexpr, COMPUTE: tl.constexpr,
+                      BLOCK: tl.constexpr):
     # _enet_metric_kernel over several tensors in one launch: program p works on block
-    # start_of_block[p] of tensor tensor_of_block[p], whose addresses are in the two tables
+    # start_of_block[p] of tensor tensor_of_block[p], whose addresses are in the two tables; without
+    # METRIC the step is the number scale (and v_table is not read)
     pid = tl.program_id(0)
     k = tl.load(tensor_of_block + pid)
     offs = tl.load(start_of_block + pid) + tl.arange(0, BLOCK)
     mask = offs < tl.load(sizes + k)
     w_ptr = tl.load(w_table + k).to(tl.pointer_type(DTYPE))
-    v_ptr = tl.load(v_table + k).to(tl.pointer_type(DTYPE))
     w = tl.load(w_ptr + offs, mask=mask, other=0.0).to(COMPUTE)
-    v = tl.load(v_ptr + offs, mask=mask, other=1.0).to(COMPUTE)
-    d = _denominator(v, eps, ROOT, COMPUTE)
-    t = tl.cast(scale, COMPUTE) / d
+    if METRIC:
+        v_ptr = tl.load(v_table + k).to(tl.pointer_type(DTYPE))
+        v = tl.load(v_ptr + offs, mask=mask, other=1.0).to(COMPUTE)
+        t = tl.cast(scale, COMPUTE) / _denominator(v, eps, ROOT, COMPUTE)
+    else:
+        t = tl.cast(scale, COMPUTE)
     x = _soft_threshold(w, t * tl.cast(l1, COMPUTE), POSITIVE) / (1.0 + t * tl.cast(l2, COMPUTE))
     tl.store(w_ptr + offs, x.to(DTYPE), mask=mask)
 
@@ -223,6 +226,9 @@ def _cached_table(key, build):
 
 
 def _block_table(params, denoms):
+    # denoms: the optimizer's state, tensors of the params' shapes, or None (no metric)
+    sources = params if denoms is None else denoms
+
     def build():
         device = params[0].device
         blocks = [triton.cdiv(p.numel(), _BLOCK) for p in params]
@@ -231,11 +237,11 @@ def _block_table(params, denoms):
         start_of_block = (torch.arange(len(tensor_of_block)) - first_block[tensor_of_block]) * _BLOCK
         return tuple(t.to(device) for t in (
             torch.tensor([p.data_ptr() for p in params], dtype=torch.int64),
-            torch.tensor([v.data_ptr() for v in denoms], dtype=torch.int64),
+            torch.tensor([v.data_ptr() for v in sources], dtype=torch.int64),
             tensor_of_block.to(torch.int32), start_of_block.to(torch.int64),
             torch.tensor([p.numel() for p in params], dtype=torch.int64)))
 
-    key = ("blocks", *((p.data_ptr(), v.data_ptr(), p.numel()) for p, v in zip(params, denoms, strict=True)))
+    key = ("blocks", *((p.data_ptr(), v.data_ptr(), p.numel()) for p, v in zip(params, sources, strict=True)))
     return _cached_table(key, build)
 
 
@@ -301,24 +307,28 @@ class Launch:
             self._compiled = compiled
 
 
-def plan_enet_metric_many(params, denoms, root, l1, l2, positive):
-    """A :class:`Launch` of :func:`enet_metric_many_` on these tensors (their addresses fixed)."""
+def _enet_many_args(params, denoms, root, l1, l2, positive):
     w_table, v_table, tensor_of_block, start_of_block, sizes = _block_table(params, denoms)
-    dtype = params[0].dtype
-    return Launch(_enet_metric_many_kernel, tensor_of_block.numel(), w_table=w_table, v_table=v_table,
-                  tensor_of_block=tensor_of_block, start_of_block=start_of_block, sizes=sizes, scale=1.0,
-                  eps=0.0, l1=float(l1), l2=float(l2), ROOT=root, POSITIVE=positive, DTYPE=_TL_TYPES[dtype],
-                  COMPUTE=_compute_dtype(params[0]), BLOCK=_BLOCK)
+    grid = tensor_of_block.numel()
+    return grid, dict(w_table=w_table, v_table=v_table, tensor_of_block=tensor_of_block,
+                      start_of_block=start_of_block, sizes=sizes, l1=float(l1), l2=float(l2),
+                      METRIC=denoms is not None, ROOT=root, POSITIVE=positive,
+                      DTYPE=_TL_TYPES[params[0].dtype], COMPUTE=_compute_dtype(params[0]), BLOCK=_BLOCK)
 
 
-def enet_metric_many_(params, denoms, scale, eps, root, l1, l2, positive):
-    """:func:`enet_metric_` on a list of contiguous CUDA tensors of one dtype (and their ``denom``
-    tensors, of the same dtype and shapes) in one launch; ``l1, l2`` numbers."""
-    w_table, v_table, tensor_of_block, start_of_block, sizes = _block_table(params, denoms)
-    dtype = params[0].dtype
-    _enet_metric_many_kernel[(tensor_of_block.numel(),)](
-        w_table, v_table, tensor_of_block, start_of_block, sizes, scale, eps, l1, l2, ROOT=root,
-        POSITIVE=positive, DTYPE=_TL_TYPES[dtype], COMPUTE=_compute_dtype(params[0]), BLOCK=_BLOCK)
+def plan_enet_many(params, denoms, root, l1, l2, positive):
+    """A :class:`Launch` of :func:`enet_many_` on these tensors (their addresses fixed); it is called
+    with ``(scale, eps)`` (``(step, 0)`` without a metric)."""
+    grid, args = _enet_many_args(params, denoms, root, l1, l2, positive)
+    return Launch(_enet_many_kernel, grid, scale=1.0, eps=0.0, **args)
+
+
+def enet_many_(params, denoms, scale, eps, root, l1, l2, positive):
+    """The separable prox on a list of contiguous CUDA tensors of one dtype in one launch: in Adam's
+    metric as :func:`enet_metric_` (``denoms`` the optimizer's state, of the same dtype and shapes),
+    or with the scalar step ``scale`` (``denoms`` None); ``l1, l2`` numbers."""
+    grid, args = _enet_many_args(params, denoms, root, l1, l2, positive)
+    _enet_many_kernel[(grid,)](scale=float(scale), eps=float(eps), **args)
 
 
 def plan_group_many(rows, denoms, lam, metric, root, tol):
