@@ -15,8 +15,7 @@ neurons: block soft-thresholding resp. Newton on the secular equation in Adam's 
 times, interleaved in every repeat so that machine noise hits all alike:
 
 - ``step``: the wrapped optimizer's own ``step()``;
-- ``prox``: ``Proximal.apply_prox()`` alone (what the wrapper adds); on CUDA also with the planned
-  launches sent through Triton's own launcher instead of straight to the compiled kernel;
+- ``prox``: ``Proximal.apply_prox()`` alone (what the wrapper adds);
 - ``train``: forward + backward + ``step()`` (no prox);
 - ``train+prox``: forward + backward + ``Proximal.step()`` (step and prox), reported as
   ``(train+prox) / train - 1``: what the prox adds to a training step measured as a whole (the
@@ -47,11 +46,6 @@ import torch  # noqa: E402
 
 from shrinkage.penalties import L1, GroupLasso  # noqa: E402
 from shrinkage.torch import Proximal, penalty_loss  # noqa: E402
-
-try:
-    from shrinkage.torch import _triton as kernels
-except ImportError:     # no Triton (CPU builds of PyTorch)
-    kernels = None
 
 CUDA_CALLS = 20     # calls per CUDA timing, queued back to back
 
@@ -116,21 +110,14 @@ def bench(device, widths, batch, repeats, optimizer_name, penalty):
         opt.step()
     calls = CUDA_CALLS if device == "cuda" else 1
     rows = {"step": [], "prox": [], "train": [], "train_prox": [], "train_term": []}
-    if device == "cuda":
-        rows["prox_via_triton"] = []
     for _ in range(repeats):
         forward_backward()
         rows["step"].append(timed(inner.step, device, calls))
         rows["prox"].append(timed(opt.apply_prox, device, calls))
-        if device == "cuda":
-            # the planned launches through Triton's own launcher, for comparison
-            kernels.DIRECT_RELAUNCH = False
-            rows["prox_via_triton"].append(timed(opt.apply_prox, device, calls))
-            kernels.DIRECT_RELAUNCH = True
         rows["train"].append(timed(train, device, calls))
         rows["train_prox"].append(timed(train_with_prox, device, calls))
         rows["train_term"].append(timed(train_with_term, device, calls))
-    med = {k: statistics.median(v) for k, v in rows.items() if v}
+    med = {k: statistics.median(v) for k, v in rows.items()}
     n_params = sum(p.numel() for p in model.parameters())
     return {
         "device": device, "optimizer": optimizer_name, "penalty": repr(penalty), "n_params": n_params,
@@ -178,9 +165,6 @@ def main():
                       f"{100 * r['prox_over_train']:.1f}% | {100 * r['proximal_step_over_train']:.1f}% | "
                       f"{100 * r['loss_term_over_train']:.1f}% |",
                       flush=True)
-                if "prox_via_triton" in m:
-                    print(f"|   | (the prox's planned launches through Triton's launcher: "
-                          f"{1e3 * m['prox_via_triton']:.3f} ms) |", flush=True)
     print(f"parameters: {results[0]['n_params']:,}, batch 256, medians of {args.repeats} repeats")
     if args.json:
         with open(args.json, "w") as fh:

@@ -102,16 +102,14 @@ GROUP_PENALTIES = {
 GROUP_PENALTIES["adamw-amsgrad"] = GROUP_PENALTIES["adam"]
 
 
-@pytest.mark.parametrize("direct", [True, False], ids=["direct-relaunch", "through-triton"])
 @pytest.mark.parametrize("skip_grad_at", [None, 3])
 @pytest.mark.parametrize("kind", range(3), ids=["L1", "GroupLasso-dim0", "GroupLasso-dim1"])
 @pytest.mark.parametrize("name", list(GROUP_PENALTIES))
-def test_one_launch_for_a_group_equals_cpu(monkeypatch, name, kind, skip_grad_at, direct):
+def test_one_launch_for_a_group_equals_cpu(monkeypatch, name, kind, skip_grad_at):
     import shrinkage.torch._triton as kernels
 
     penalty = GROUP_PENALTIES[name][kind]
     launches = []
-    monkeypatch.setattr(kernels, "DIRECT_RELAUNCH", direct)
     call = kernels.Launch.__call__
     monkeypatch.setattr(kernels.Launch, "__call__", lambda self, *a: launches.append(1) or call(self, *a))
     gpu = _run_group("cuda", OPTIMIZERS[name], penalty, skip_grad_at)

@@ -16,12 +16,6 @@ otherwise.
 import torch
 import triton
 import triton.language as tl
-from triton.runtime import driver
-
-try:
-    from triton import knobs as _knobs
-except ImportError:     # older Triton: no launch hooks to honour through this module
-    _knobs = None
 
 _BLOCK = 1024
 _GROUP_BLOCK = 1024
@@ -265,46 +259,19 @@ def _row_table(rows, denoms):
     return _cached_table(key, build)
 
 
-# Whether a planned launch after its first goes straight to the compiled kernel (tests and the
-# benchmark turn it off to compare).
-DIRECT_RELAUNCH = True
-
-
 class Launch:
-    """A kernel launch planned once and repeated with a new step size ``(scale, eps)``.
+    """A kernel launch planned once and repeated with a new step size ``(scale, eps)``: the
+    tensors' tables, the grid and the other arguments are made once, when the plan is made."""
 
-    A GPU training step of a mid-sized network is bound by the host's Python, and Triton's launch
-    re-binds and re-specialises every argument each time (tens of microseconds for a dozen
-    arguments). Here only the two floats change between launches (floats are not specialised
-    on), so after the first launch, which compiles and returns the compiled kernel, the next ones
-    hand the arguments to it directly; with launch hooks installed (profilers), through Triton.
-    """
-
-    __slots__ = ("_at", "_compiled", "_kernel", "_values", "grid")
+    __slots__ = ("_args", "_kernel", "grid")
 
     def __init__(self, kernel, grid, **args):
         self._kernel = kernel
-        self.grid = grid
-        names = list(kernel.arg_names)
-        self._values = [args[name] for name in names]      # every argument, in the kernel's order
-        self._at = (names.index("scale"), names.index("eps"))
-        self._compiled = None
+        self.grid = (grid,)
+        self._args = args
 
     def __call__(self, scale, eps):
-        values = self._values
-        values[self._at[0]] = float(scale)
-        values[self._at[1]] = float(eps)
-        compiled = self._compiled
-        if (compiled is not None and DIRECT_RELAUNCH
-                and (_knobs is None or _knobs.runtime.launch_enter_hook is None)):
-            stream = driver.active.get_current_stream(driver.active.get_current_device())
-            compiled.run(self.grid, 1, 1, stream, compiled.function, compiled.packed_metadata, None, None,
-                         None, *values)
-            return
-        compiled = self._kernel[(self.grid,)](*values)
-        # (the interpreter, and Triton versions without this interface, return no compiled kernel)
-        if _knobs is not None and all(hasattr(compiled, a) for a in ("run", "function", "packed_metadata")):
-            self._compiled = compiled
+        self._kernel[self.grid](scale=float(scale), eps=float(eps), **self._args)
 
 
 def _enet_many_args(params, denoms, root, l1, l2, positive):
@@ -320,7 +287,7 @@ def plan_enet_many(params, denoms, root, l1, l2, positive):
     """A :class:`Launch` of :func:`enet_many_` on these tensors (their addresses fixed); it is called
     with ``(scale, eps)`` (``(step, 0)`` without a metric)."""
     grid, args = _enet_many_args(params, denoms, root, l1, l2, positive)
-    return Launch(_enet_many_kernel, grid, scale=1.0, eps=0.0, **args)
+    return Launch(_enet_many_kernel, grid, **args)
 
 
 def enet_many_(params, denoms, scale, eps, root, l1, l2, positive):
@@ -344,10 +311,9 @@ def plan_group_many(rows, denoms, lam, metric, root, tol):
     largest = max(r.shape[1] for r in rows)
     return Launch(_group_many_kernel, tensor_of_group.numel(), w_table=w_table, v_table=v_table,
                   tensor_of_group=tensor_of_group, row_of_group=row_of_group, sizes=sizes,
-                  strides_group=strides_group, strides_elem=strides_elem, lam_ptr=lam, scale=1.0, eps=0.0,
-                  tol=float(tol), METRIC=metric, ROOT=root, MAX_NEWTON=_MAX_NEWTON,
-                  DTYPE=_TL_TYPES[rows[0].dtype], COMPUTE=_compute_dtype(rows[0]),
-                  BLOCK=min(_GROUP_BLOCK, triton.next_power_of_2(largest)))
+                  strides_group=strides_group, strides_elem=strides_elem, lam_ptr=lam, tol=float(tol),
+                  METRIC=metric, ROOT=root, MAX_NEWTON=_MAX_NEWTON, DTYPE=_TL_TYPES[rows[0].dtype],
+                  COMPUTE=_compute_dtype(rows[0]), BLOCK=min(_GROUP_BLOCK, triton.next_power_of_2(largest)))
 
 
 def group_(groups, denom, lam, scale, eps, root, metric, tol):
