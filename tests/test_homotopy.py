@@ -272,22 +272,28 @@ cd_dense.column_sq_norms_dense(np.ones((3, 2)))  # activates numba
 modules += [importlib.import_module("shrinkage._kernels." + name) for name in names[{before}:]]
 for module in modules:
     for name, value in vars(module).items():
-        assert not isinstance(value, (_jit.LazyKernel, _jit._LazyPrange)), (module, name)
+        assert not isinstance(value, (_jit.LazyKernel, _jit._LazyNumbaName)), (module, name)
 from shrinkage._kernels import prox_metric
 w = np.array([3.0, -0.5, 1.0])  # compiled here: the test runs it with an empty numba cache
 prox_metric.prox_enet_metric_flat(w, np.ones(3), 0.0, False, 1.0, 1.0, False)
 print(*w)
+g = np.array([[3.0, 4.0], [0.1, 0.0]])  # prange and the thread queries (per-thread scratch)
+prox_metric.group_prox_metric(g, np.ones((2, 2)), 1.0, 0.0, False, np.ones(2), 1e-15, 50)
+print(*g.ravel())
 """
 
 
 @pytest.mark.parametrize("before", [0, 99])
 def test_kernel_modules_hold_numba_objects_once_active(before, tmp_path):
-    """Every kernel module holds dispatchers and ``numba.prange`` once numba is active, whether it
-    was imported before the activation (rebound) or after (given them directly); an installed
-    package imports them in whatever order its users call them."""
+    """Every kernel module holds dispatchers and numba's ``prange`` (and thread queries) once numba
+    is active, whether it was imported before the activation (rebound) or after (given them
+    directly); an installed package imports them in whatever order its users call them."""
     out = _run(KERNEL_MODULES_AROUND_ACTIVATION.format(before=before),
                {"NUMBA_CACHE_DIR": str(tmp_path)})
-    assert [float(v) for v in out] == [1.0, 0.0, 0.0]
+    values = [float(v) for v in out]
+    assert values[:3] == [1.0, 0.0, 0.0]
+    # the group [3, 4] (norm 5) shrunk by 1 to norm 4; [0.1, 0] (norm < 1) to zero
+    np.testing.assert_allclose(values[3:], [2.4, 3.2, 0.0, 0.0], rtol=1e-12)
 
 
 def test_lasso_fit_is_idempotent_across_routes(route):

@@ -1,4 +1,4 @@
-"""Lazy numba: the ``njit`` and ``prange`` every kernel module declares its kernels with.
+"""Lazy numba: the ``njit``, ``prange`` (and thread queries) kernel modules declare their kernels with.
 
 Importing numba costs about 0.3 s, and its first dispatch in a process about 0.4 s more (numba
 loads its typing and target registries then), whatever the kernel. A user who imports shrinkage,
@@ -7,8 +7,10 @@ should not pay either. So a kernel declared here is a :class:`LazyKernel` until 
 any kernel: that call imports numba, makes every declared kernel a numba dispatcher with its own
 options (``cache=True`` finds the same on-disk cache entries as an eager ``numba.njit``), and
 rebinds the package's module globals to the dispatchers, so that a kernel calling another one sees
-a dispatcher when it compiles. Modules imported after that get dispatchers and ``numba.prange``
-directly (this module's ``prange`` is rebound too).
+a dispatcher when it compiles. The numba functions a kernel calls by name (``prange``,
+``get_thread_id``, ``get_num_threads``) are stand-ins until then and are rebound the same way.
+Modules imported after that get dispatchers and numba's functions directly (this module's names
+are rebound too).
 """
 
 import sys
@@ -20,15 +22,31 @@ _numba = None  # the numba module, once activated
 _declared = []  # LazyKernel objects not yet made dispatchers
 
 
-class _LazyPrange:
-    """Stand-in for ``numba.prange`` in kernel modules until numba is imported (then rebound)."""
+class _LazyNumbaName:
+    """Stand-in for the numba function ``name`` in kernel modules until numba is imported (then
+    rebound); called before that (a kernel's pure-Python run), it does what the function does on one
+    thread."""
+
+    def __init__(self, name, serial):
+        self.name = name
+        self._serial = serial
 
     def __call__(self, *args):
-        return range(*args)
+        return self._serial(*args)
+
+    def __repr__(self):
+        return f"<lazy numba.{self.name}>"
 
 
-prange = _LazyPrange()
-_LAZY_PRANGE = prange  # what modules imported before activation hold; ``prange`` becomes numba's
+# what modules imported before activation hold; the module names become numba's functions
+_LAZY_NAMES = {
+    "prange": _LazyNumbaName("prange", range),
+    "get_thread_id": _LazyNumbaName("get_thread_id", lambda: 0),
+    "get_num_threads": _LazyNumbaName("get_num_threads", lambda: 1),
+}
+prange = _LAZY_NAMES["prange"]
+get_thread_id = _LAZY_NAMES["get_thread_id"]
+get_num_threads = _LAZY_NAMES["get_num_threads"]
 
 
 class LazyKernel:
@@ -96,7 +114,7 @@ def _declare(func, options):
 
 def activate():
     """Import numba and turn every declared kernel into a dispatcher (idempotent); returns numba."""
-    global _numba, prange
+    global _numba, prange, get_thread_id, get_num_threads
     if _numba is not None:
         return _numba
     with _lock:
@@ -107,7 +125,7 @@ def activate():
         for kernel in _declared:
             kernel.dispatcher = numba.njit(**kernel.options)(kernel.py_func)
         # rebind before publishing: a kernel compiled from now on resolves its callees (and
-        # prange) from its module globals
+        # prange, ...) from its module globals
         for name, module in list(sys.modules.items()):
             if module is None or not (name == _PACKAGE or name.startswith(_PACKAGE + ".")):
                 continue
@@ -117,10 +135,11 @@ def activate():
             for key, value in list(namespace.items()):
                 if isinstance(value, LazyKernel) and value.dispatcher is not None:
                     namespace[key] = value.dispatcher
-                elif value is _LAZY_PRANGE:
-                    namespace[key] = numba.prange
+                elif isinstance(value, _LazyNumbaName):
+                    namespace[key] = getattr(numba, value.name)
         _declared.clear()
-        prange = numba.prange  # for kernel modules imported after this point
+        # for kernel modules imported after this point
+        prange, get_thread_id, get_num_threads = numba.prange, numba.get_thread_id, numba.get_num_threads
         _numba = numba
     return numba
 
