@@ -277,15 +277,17 @@ from shrinkage._kernels import prox_metric
 w = np.array([3.0, -0.5, 1.0])  # compiled here: the test runs it with an empty numba cache
 prox_metric.prox_enet_metric_flat(w, np.ones(3), 0.0, False, 1.0, 1.0, False)
 print(*w)
-g = np.array([[3.0, 4.0], [0.1, 0.0]])  # prange and the thread queries (per-thread scratch)
-prox_metric.group_prox_metric(g, np.ones((2, 2)), 1.0, 0.0, False, np.ones(2), 1e-15, 50)
+g = np.array([[3.0, 4.0], [0.1, 0.0]])  # prange and the thread id (per-thread scratch)
+import numba
+scratch = np.empty((numba.config.NUMBA_NUM_THREADS, 2, 2))
+prox_metric.group_prox_metric(g, np.ones((2, 2)), 1.0, 0.0, False, np.ones(2), 1e-15, 50, scratch)
 print(*g.ravel())
 """
 
 
 @pytest.mark.parametrize("before", [0, 99])
 def test_kernel_modules_hold_numba_objects_once_active(before, tmp_path):
-    """Every kernel module holds dispatchers and numba's ``prange`` (and thread queries) once numba
+    """Every kernel module holds dispatchers and numba's ``prange`` (and thread id) once numba
     is active, whether it was imported before the activation (rebound) or after (given them
     directly); an installed package imports them in whatever order its users call them."""
     out = _run(KERNEL_MODULES_AROUND_ACTIVATION.format(before=before),

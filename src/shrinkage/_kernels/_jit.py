@@ -1,4 +1,4 @@
-"""Lazy numba: the ``njit``, ``prange`` (and thread queries) kernel modules declare their kernels with.
+"""Lazy numba: the ``njit``, ``prange`` (and thread id) kernel modules declare their kernels with.
 
 Importing numba costs about 0.3 s, and its first dispatch in a process about 0.4 s more (numba
 loads its typing and target registries then), whatever the kernel. A user who imports shrinkage,
@@ -8,7 +8,7 @@ any kernel: that call imports numba, makes every declared kernel a numba dispatc
 options (``cache=True`` finds the same on-disk cache entries as an eager ``numba.njit``), and
 rebinds the package's module globals to the dispatchers, so that a kernel calling another one sees
 a dispatcher when it compiles. The numba functions a kernel calls by name (``prange``,
-``get_thread_id``, ``get_num_threads``) are stand-ins until then and are rebound the same way.
+``get_thread_id``) are stand-ins until then and are rebound the same way.
 Modules imported after that get dispatchers and numba's functions directly (this module's names
 are rebound too).
 """
@@ -42,11 +42,9 @@ class _LazyNumbaName:
 _LAZY_NAMES = {
     "prange": _LazyNumbaName("prange", range),
     "get_thread_id": _LazyNumbaName("get_thread_id", lambda: 0),
-    "get_num_threads": _LazyNumbaName("get_num_threads", lambda: 1),
 }
 prange = _LAZY_NAMES["prange"]
 get_thread_id = _LAZY_NAMES["get_thread_id"]
-get_num_threads = _LAZY_NAMES["get_num_threads"]
 
 
 class LazyKernel:
@@ -114,7 +112,7 @@ def _declare(func, options):
 
 def activate():
     """Import numba and turn every declared kernel into a dispatcher (idempotent); returns numba."""
-    global _numba, prange, get_thread_id, get_num_threads
+    global _numba, prange, get_thread_id
     if _numba is not None:
         return _numba
     with _lock:
@@ -139,7 +137,7 @@ def activate():
                     namespace[key] = getattr(numba, value.name)
         _declared.clear()
         # for kernel modules imported after this point
-        prange, get_thread_id, get_num_threads = numba.prange, numba.get_thread_id, numba.get_num_threads
+        prange, get_thread_id = numba.prange, numba.get_thread_id
         _numba = numba
     return numba
 

@@ -19,7 +19,7 @@ Python's zero check the loops vectorise.
 
 import numpy as np
 
-from ._jit import get_num_threads, get_thread_id, njit, prange
+from ._jit import get_thread_id, njit, prange
 from .prox import soft_threshold_select
 
 BLOCK = 4096    # elements per parallel task of the flat kernel
@@ -120,7 +120,7 @@ def group_prox_scalar(groups, step, lam):
 
 
 @njit(cache=True, parallel=True, error_model="numpy", fastmath=_GROUP_MATH)
-def group_prox_metric(groups, denom, scale, eps, root, lam, tol, max_newton):
+def group_prox_metric(groups, denom, scale, eps, root, lam, tol, max_newton, scratch):
     """Each row ``v_g`` <- ``argmin_x sum_j (x_j - v_gj)^2 / (2 t_gj) + lam_g ||x||``, ``t = scale / d``.
 
     ``x = 0`` exactly when ``||v_g d_g|| <= scale lam_g``; otherwise ``x_j = v_j r / (r + c_j)``,
@@ -130,14 +130,15 @@ def group_prox_metric(groups, denom, scale, eps, root, lam, tol, max_newton):
 
     The arithmetic runs in the arrays' precision (``scale, eps, lam, tol`` passed in it): float32
     halves the cost of the divisions and square roots that dominate, and matches the optimizer's
-    own float32 step.
+    own float32 step. ``scratch``: an array of the groups' dtype with two rows of the groups' size
+    for each of numba's threads, shape ``(numba.config.NUMBA_NUM_THREADS, 2, size)`` (allocating
+    them per group cost 7% of the kernel; numba's thread count inside a kernel would keep it out
+    of the on-disk cache).
     """
     n_groups, size = groups.shape
     # 1 in the arrays' precision: ``zero + 1`` would be float64 (numba promotes float32 + int),
     # and the Newton loop's division with it (twice the cost, half the vector width)
     one = np.ones(1, dtype=groups.dtype)[0]
-    # two rows of scratch per thread (allocating them per group cost 7% of the kernel)
-    scratch = np.empty((get_num_threads(), 2, size), dtype=groups.dtype)
     for g in prange(n_groups):
         c = scratch[get_thread_id(), 0]
         y = scratch[get_thread_id(), 1]

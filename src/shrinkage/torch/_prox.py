@@ -399,9 +399,10 @@ def _group_prox_(param, penalty, step):
             g = rows.detach().numpy()
             if metric:
                 typed = g.dtype.type       # the arithmetic in the parameter's precision
+                scratch = np.empty((_numba().config.NUMBA_NUM_THREADS, 2, g.shape[1]), dtype=g.dtype)
                 prox_metric.group_prox_metric(g, denom.detach().numpy(), typed(step.scale), typed(step.eps),
                                               step.root, np.asarray(lam, dtype=g.dtype), typed(tol),
-                                              _MAX_NEWTON)
+                                              _MAX_NEWTON, scratch)
             else:
                 prox_metric.group_prox_scalar(g, float(step), np.asarray(lam, dtype=np.float64))
             return param
