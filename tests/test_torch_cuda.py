@@ -120,3 +120,32 @@ def test_one_launch_for_a_group_equals_cpu(monkeypatch, name, kind, skip_grad_at
         np.testing.assert_array_equal(g == 0, c == 0)
     zero = np.mean(np.concatenate([c.ravel() for c in cpu]) == 0)
     assert 0 < zero < 1
+
+
+# (strengths at which the six steps below zero some weights or rows and keep others)
+MOVED_PENALTIES = {"sgd-momentum": [L1(0.05), GroupLasso(2.0, dim=0)],
+                   "adam": [L1(0.05), GroupLasso(35.0, dim=0)]}
+
+
+@pytest.mark.parametrize("kind", range(2), ids=["L1", "GroupLasso"])
+@pytest.mark.parametrize("name", list(MOVED_PENALTIES))
+def test_a_parameter_moved_in_storage_is_planned_again(name, kind):
+    """A planned launch's tables hold the tensors' addresses: a parameter given new storage
+    (``.data =``, as moving a module does) gets a new plan, not a write through the old address."""
+    penalty = MOVED_PENALTIES[name][kind]
+    runs = []
+    for device in ("cuda", "cpu"):
+        torch.manual_seed(0)
+        weights = [torch.nn.Parameter(torch.randn(50, 40, dtype=torch.float64, device=device))
+                   for _ in range(3)]
+        opt = Proximal(OPTIMIZERS[name]([{"params": weights, "penalty": penalty}]))
+        for k in range(6):
+            for w in weights:
+                w.grad = torch.sin(w.detach() * (k + 1))
+            opt.step()
+            if k == 2:
+                weights[1].data = weights[1].data.clone()
+        runs.append([w.detach().cpu().numpy() for w in weights])
+    for g, c in zip(*runs, strict=True):
+        np.testing.assert_allclose(g, c, rtol=1e-9, atol=1e-12)
+    assert 0 < np.mean(np.concatenate([c.ravel() for c in runs[1]]) == 0) < 1

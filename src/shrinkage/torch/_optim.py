@@ -273,7 +273,8 @@ class Proximal(Optimizer):
         early to tell (an Adam group whose state does not exist yet)."""
         inner = self._inner
         params = list(group["params"])
-        plan = {"group": group, "penalty": penalty, "ok": False, "params": params, "key": None, "moments": ()}
+        plan = {"group": group, "penalty": penalty, "ok": False, "params": params, "key": None, "moments": (),
+                "addresses": ()}
         if len(params) < 2 or _triton() is None:
             return plan
         group_lasso = isinstance(penalty, GroupLasso)
@@ -288,6 +289,9 @@ class Proximal(Optimizer):
             steps = [Metric(1.0, v, owned=False, root=True) for v in moments]
         else:
             return plan
+        # the launch's tables hold these addresses: a parameter moved (``module.cpu()``, ``.data =``)
+        # must not be written through them
+        plan["addresses"] = _addresses(params, plan["moments"])
         items = list(zip(params, steps, strict=True))
         if group_lasso:
             launch = group_launch(items, penalty)
@@ -328,16 +332,22 @@ class Proximal(Optimizer):
         return f"Proximal({self._inner!r})"
 
 
+def _addresses(params, moments):
+    return tuple(t.data_ptr() for t in params) + tuple(t.data_ptr() for t in moments)
+
+
 def _plan_holds(plan, params, state):
-    """Whether a group's parameters (and their Adam state) are still the planned tensors, each with a
-    gradient this step."""
+    """Whether a group's parameters (and their Adam state) are still the planned tensors at the
+    planned addresses, each with a gradient this step."""
     planned = plan["params"]
     if len(params) != len(planned):
         return False
     if not all(p is q and p.grad is not None for p, q in zip(params, planned, strict=True)):
         return False
-    key = plan["key"]
-    return key is None or all(state[p].get(key) is v for p, v in zip(params, plan["moments"], strict=True))
+    key, moments = plan["key"], plan["moments"]
+    if key is not None and not all(state[p].get(key) is v for p, v in zip(params, moments, strict=True)):
+        return False
+    return _addresses(params, plan["moments"]) == plan["addresses"]
 
 
 def _check_group(group, need_lr=True):
