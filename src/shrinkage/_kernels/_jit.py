@@ -38,13 +38,9 @@ class _LazyNumbaName:
         return f"<lazy numba.{self.name}>"
 
 
-# what modules imported before activation hold; the module names become numba's functions
-_LAZY_NAMES = {
-    "prange": _LazyNumbaName("prange", range),
-    "get_thread_id": _LazyNumbaName("get_thread_id", lambda: 0),
-}
-prange = _LAZY_NAMES["prange"]
-get_thread_id = _LAZY_NAMES["get_thread_id"]
+# what modules imported before activation hold; activate() rebinds these names to numba's functions
+prange = _LazyNumbaName("prange", range)
+get_thread_id = _LazyNumbaName("get_thread_id", lambda: 0)
 
 
 class LazyKernel:
