@@ -225,10 +225,10 @@ def prox_params_(items, penalty):
         if penalty.positive or l1 > 0 or l2 > 0:
             params = [p for p, _ in items]
             if isinstance(first, Metric):
-                _triton().enet_many_(params, [t.denom for _, t in items], first.scale, first.eps, first.root,
-                                     l1, l2, penalty.positive)
+                _triton().plan_enet_many(params, [t.denom for _, t in items], first.root, l1, l2,
+                                         penalty.positive)(first.scale, first.eps)
             else:
-                _triton().enet_many_(params, None, first, 0.0, False, l1, l2, penalty.positive)
+                _triton().plan_enet_many(params, None, False, l1, l2, penalty.positive)(first, 0.0)
         return
     for param, step in items:
         _prox_(param, penalty, step)
@@ -273,7 +273,7 @@ def group_launch(items, penalty):
     counts = tuple(r.shape[0] for r in rows)
     (lam,) = _on_device(penalty, "groups of a list", counts, torch.float64, param.device,
                         lambda: (np.concatenate([penalty.group_strengths(n) for n in counts]),))
-    return _triton().plan_group_many(rows, denoms if metric else None, lam, metric, metric and first.root,
+    return _triton().plan_group_many(rows, denoms if metric else None, lam, metric and first.root,
                                      8 * torch.finfo(param.dtype).eps)
 
 

@@ -274,35 +274,23 @@ class Launch:
         self._kernel[self.grid](scale=float(scale), eps=float(eps), **self._args)
 
 
-def _enet_many_args(params, denoms, root, l1, l2, positive):
-    w_table, v_table, tensor_of_block, start_of_block, sizes = _block_table(params, denoms)
-    grid = tensor_of_block.numel()
-    return grid, dict(w_table=w_table, v_table=v_table, tensor_of_block=tensor_of_block,
-                      start_of_block=start_of_block, sizes=sizes, l1=float(l1), l2=float(l2),
-                      METRIC=denoms is not None, ROOT=root, POSITIVE=positive,
-                      DTYPE=_TL_TYPES[params[0].dtype], COMPUTE=_compute_dtype(params[0]), BLOCK=_BLOCK)
-
-
 def plan_enet_many(params, denoms, root, l1, l2, positive):
-    """A :class:`Launch` of :func:`enet_many_` on these tensors (their addresses fixed); it is called
-    with ``(scale, eps)`` (``(step, 0)`` without a metric)."""
-    grid, args = _enet_many_args(params, denoms, root, l1, l2, positive)
-    return Launch(_enet_many_kernel, grid, **args)
+    """A :class:`Launch` of the separable prox on a list of contiguous CUDA tensors of one dtype
+    (their addresses fixed), called with ``(scale, eps)``: in Adam's metric as :func:`enet_metric_`
+    (``denoms`` the optimizer's state, of the same dtype and shapes), or with the scalar step
+    ``scale`` (``denoms`` None, ``eps`` unused); ``l1, l2`` numbers."""
+    w_table, v_table, tensor_of_block, start_of_block, sizes = _block_table(params, denoms)
+    return Launch(_enet_many_kernel, tensor_of_block.numel(), w_table=w_table, v_table=v_table,
+                  tensor_of_block=tensor_of_block, start_of_block=start_of_block, sizes=sizes,
+                  l1=float(l1), l2=float(l2), METRIC=denoms is not None, ROOT=root, POSITIVE=positive,
+                  DTYPE=_TL_TYPES[params[0].dtype], COMPUTE=_compute_dtype(params[0]), BLOCK=_BLOCK)
 
 
-def enet_many_(params, denoms, scale, eps, root, l1, l2, positive):
-    """The separable prox on a list of contiguous CUDA tensors of one dtype in one launch: in Adam's
-    metric as :func:`enet_metric_` (``denoms`` the optimizer's state, of the same dtype and shapes),
-    or with the scalar step ``scale`` (``denoms`` None); ``l1, l2`` numbers."""
-    grid, args = _enet_many_args(params, denoms, root, l1, l2, positive)
-    _enet_many_kernel[(grid,)](scale=float(scale), eps=float(eps), **args)
-
-
-def plan_group_many(rows, denoms, lam, metric, root, tol):
+def plan_group_many(rows, denoms, lam, root, tol):
     """A :class:`Launch` of the group prox over the rows of several strided 2-D views at once.
 
     ``rows``: ``(n_groups, size)`` views of CUDA tensors of one dtype (the parameters' groups);
-    ``denoms``: views of the optimizer's state with the same shapes and strides (``metric``), or
+    ``denoms``: views of the optimizer's state with the same shapes and strides (a metric), or
     None (a scalar step, passed as ``scale``); ``lam``: a float64 CUDA tensor of the strengths of
     all the groups, tensor after tensor. The launch is called with ``(scale, eps)``.
     """
@@ -312,8 +300,9 @@ def plan_group_many(rows, denoms, lam, metric, root, tol):
     return Launch(_group_many_kernel, tensor_of_group.numel(), w_table=w_table, v_table=v_table,
                   tensor_of_group=tensor_of_group, row_of_group=row_of_group, sizes=sizes,
                   strides_group=strides_group, strides_elem=strides_elem, lam_ptr=lam, tol=float(tol),
-                  METRIC=metric, ROOT=root, MAX_NEWTON=_MAX_NEWTON, DTYPE=_TL_TYPES[rows[0].dtype],
-                  COMPUTE=_compute_dtype(rows[0]), BLOCK=min(_GROUP_BLOCK, triton.next_power_of_2(largest)))
+                  METRIC=denoms is not None, ROOT=root, MAX_NEWTON=_MAX_NEWTON,
+                  DTYPE=_TL_TYPES[rows[0].dtype], COMPUTE=_compute_dtype(rows[0]),
+                  BLOCK=min(_GROUP_BLOCK, triton.next_power_of_2(largest)))
 
 
 def group_(groups, denom, lam, scale, eps, root, metric, tol):
