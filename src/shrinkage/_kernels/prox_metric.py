@@ -159,26 +159,36 @@ def group_prox_metric(groups, denom, scale, eps, root, lam, tol, max_newton, scr
             for j in range(size):
                 groups[g, j] = zero
             continue
-        r = max(np.sqrt(norm2) - weighted / norm2, zero)
-        # Each pass evaluates y(r) (kept in y) and the Newton step; it stops at the root or when
-        # the step is below tol r, and the result is x = r_new y(r): off by at most the step's
-        # relative size, tol, so the final pass needs no division (the passes are bound by them)
-        for _ in range(max(max_newton, 1)):        # (at least one pass: it fills y)
-            y2_sum = zero
-            slope = zero     # -(1/2) d||y||^2 / dr
-            for j in range(size):
-                inv = one / (r + c[j])
-                yj = groups[g, j] * inv
-                y[j] = yj
-                y2 = yj * yj
-                y2_sum += y2
-                slope += y2 * inv
-            if not y2_sum > one:        # at (or, by rounding, just past) the root
-                break
-            new = r + (y2_sum * np.sqrt(y2_sum) - y2_sum) / slope
-            moved = new - r
-            r = new
-            if not moved > tol * abs(new):
-                break
+        _secular_shrink(groups[g], c, y, norm2, weighted, tol, max_newton, one, zero)
+
+
+@njit(cache=True, inline="always")
+def _secular_shrink(row, c, y, norm2, weighted, tol, max_newton, one, zero):
+    """``row`` <- ``x``, ``x_j = v_j r / (r + c_j)`` (``v`` = ``row``), ``r`` the root of ``||y(r)|| = 1``.
+
+    ``norm2 = ||v||^2`` and ``weighted = sum v^2 c`` (the start), ``c`` and ``y`` rows of scratch.
+    """
+    r = max(np.sqrt(norm2) - weighted / norm2, zero)
+    # Each pass evaluates y(r) (kept in y) and the Newton step; it stops at the root or when the
+    # step is below tol r, and the result is x = r_new y(r): off by at most the step's relative
+    # size, tol, so the final pass needs no division (the passes are bound by them)
+    size = row.shape[0]
+    for _ in range(max(max_newton, 1)):        # (at least one pass: it fills y)
+        y2_sum = zero
+        slope = zero     # -(1/2) d||y||^2 / dr
         for j in range(size):
-            groups[g, j] = r * y[j]
+            inv = one / (r + c[j])
+            yj = row[j] * inv
+            y[j] = yj
+            y2 = yj * yj
+            y2_sum += y2
+            slope += y2 * inv
+        if not y2_sum > one:        # at (or, by rounding, just past) the root
+            break
+        new = r + (y2_sum * np.sqrt(y2_sum) - y2_sum) / slope
+        moved = new - r
+        r = new
+        if not moved > tol * abs(new):
+            break
+    for j in range(size):
+        row[j] = r * y[j]

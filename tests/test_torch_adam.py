@@ -1,0 +1,261 @@
+"""Proximal(Adam/AdamW) on CPU, fused path: the same parameters and state as PyTorch's step + the prox.
+
+The reference is the same wrapper with ``fuse_step=False`` (PyTorch's own ``step()``, then
+``apply_prox``), fed the same gradients; ``tests/test_torch.py`` checks that one against the convex
+solvers and the conventions by hand (and, since the fused path is the default, those tests run it
+too).
+"""
+
+import copy
+import warnings
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from shrinkage.penalties import L1, ElasticNet, GroupLasso  # noqa: E402
+from shrinkage.torch import Proximal, _optim  # noqa: E402
+
+SHAPES = {"weight": (6, 5), "bias": (6,), "conv": (4, 3, 2, 2)}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _params(dtype, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    return {k: torch.nn.Parameter(torch.randn(s, generator=gen, dtype=dtype) * 0.3) for k, s in SHAPES.items()}
+
+
+def _grads(dtype, n_steps, seed=1):
+    gen = torch.Generator().manual_seed(seed)
+    return [{k: torch.randn(s, generator=gen, dtype=dtype) for k, s in SHAPES.items()} for _ in range(n_steps)]
+
+
+def _make(opt_cls, options, penalty, dtype, fuse):
+    params = _params(dtype)
+    # per-feature weights act along the last dimension: the weight matrix's 5 columns, not the conv's
+    conv_penalised = getattr(penalty, "weights", None) is None
+    groups = [{"params": [params["weight"]] + [params["conv"]] * conv_penalised, "penalty": penalty},
+              {"params": [params["bias"]] + [params["conv"]] * (not conv_penalised)}]
+    opt = Proximal(opt_cls(groups, lr=0.05, **options), fuse_step=fuse)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
+    return params, opt, sched
+
+
+def _run(opt_cls, options, penalty, dtype, fuse, n_steps=7):
+    params, opt, sched = _make(opt_cls, options, penalty, dtype, fuse)
+    for i, grads in enumerate(_grads(dtype, n_steps)):
+        for k, p in params.items():
+            # the bias misses a gradient once: its state must then stay as it is
+            p.grad = None if (k == "bias" and i == 4) else grads[k].clone()
+        opt.step()
+        sched.step()
+    return params, opt
+
+
+PENALTIES = {
+    "none": None,
+    "L1": L1(0.4),
+    "enet-positive": ElasticNet(0.5, l1_ratio=0.6, positive=True),
+    "L2": ElasticNet(0.5, l1_ratio=0.0),
+    "group-rows": GroupLasso(0.8, dim=0),
+    "group-cols": GroupLasso(0.8, dim=1),         # a pass of its own after the fused update
+    "L1-weighted": L1(0.4, weights=[1.0, 0.0, 2.0, 1.0, 0.5]),
+}
+OPTIONS = {"plain": {}, "amsgrad": {"amsgrad": True}, "maximize": {"maximize": True},
+           "decay": {"weight_decay": 0.1}, "betas": {"betas": (0.3, 0.9), "eps": 1e-3}}
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("options", list(OPTIONS.values()), ids=list(OPTIONS))
+@pytest.mark.parametrize("penalty", list(PENALTIES.values()), ids=list(PENALTIES))
+@pytest.mark.parametrize("opt_cls", [torch.optim.Adam, torch.optim.AdamW], ids=["Adam", "AdamW"])
+def test_fused_step_equals_the_optimizers_step_then_the_prox(opt_cls, penalty, options, dtype, monkeypatch):
+    fused = _spy_fused_step(monkeypatch)
+    got_params, got = _run(opt_cls, options, penalty, dtype, fuse=True)
+    assert fused == [False] + [True] * 6         # after the first step (PyTorch's: it makes the state)
+    ref_params, ref = _run(opt_cls, options, penalty, dtype, fuse=False)
+    rtol, atol = (1e-12, 1e-14) if dtype == torch.float64 else (2e-5, 1e-6)
+    for k in SHAPES:
+        torch.testing.assert_close(got_params[k], ref_params[k], rtol=rtol, atol=atol)
+        if dtype == torch.float64:
+            assert torch.equal(got_params[k] == 0, ref_params[k] == 0)
+        got_state, ref_state = got.state[got_params[k]], ref.state[ref_params[k]]
+        assert set(got_state) == set(ref_state)
+        for name in ref_state:
+            torch.testing.assert_close(got_state[name], ref_state[name], rtol=rtol, atol=atol)
+    if getattr(penalty, "l1_ratio", 0) > 0:
+        assert (got_params["weight"] == 0).any()        # the penalty acted (exact zeros)
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+def test_group_lasso_zeroes_whole_groups_on_the_fused_path(dim):
+    # a steady gradient on three groups keeps them alive (Adam's normalised step ~ 1 per
+    # coordinate: ||u / t|| ~ sqrt(size) > alpha); noise alone on the others does not
+    gen = torch.Generator().manual_seed(5)
+    w0 = torch.randn(6, 5, generator=gen, dtype=torch.float64) * 0.05
+    grads = [torch.randn(6, 5, generator=gen, dtype=torch.float64) * 0.5 for _ in range(12)]
+    for g in grads:
+        g.narrow(dim, 0, 3).add_(1.0)
+    out = []
+    for fuse in (True, False):
+        w = torch.nn.Parameter(w0.clone())
+        opt = Proximal(torch.optim.Adam([{"params": [w], "penalty": GroupLasso(1.5, dim=dim)}], lr=0.05),
+                       fuse_step=fuse)
+        for g in grads:
+            w.grad = g.clone()
+            opt.step()
+        out.append(w.detach())
+    norms = torch.linalg.vector_norm(out[0], dim=1 - dim)
+    assert torch.equal(norms == 0, torch.tensor([False] * 3 + [True] * (norms.numel() - 3)))
+    torch.testing.assert_close(out[0], out[1], rtol=1e-12, atol=1e-15)
+
+
+def _boom(*args, **kwargs):
+    raise AssertionError("the optimizer's own step() ran")
+
+
+@pytest.mark.parametrize("opt_cls", [torch.optim.Adam, torch.optim.AdamW])
+def test_the_fused_path_replaces_the_optimizers_step_once_state_exists(opt_cls, monkeypatch):
+    params, opt, _ = _make(opt_cls, {}, L1(0.4), torch.float32, fuse=True)
+    grads = _grads(torch.float32, 3)
+    calls = []
+    step = opt_cls.step
+    monkeypatch.setattr(opt_cls, "step", lambda self, *a, **k: calls.append(1) or step(self, *a, **k))
+    for k, p in params.items():
+        p.grad = grads[0][k].clone()
+    opt.step()
+    assert calls == [1]                 # the first step makes the state: PyTorch's own
+    monkeypatch.setattr(opt_cls, "step", _boom)
+    for g in grads[1:]:
+        for k, p in params.items():
+            p.grad = g[k].clone()
+        opt.step()
+    assert int(opt.state[params["weight"]]["step"]) == 3
+
+
+def _ref_and_fused(make_opt, prepare=lambda opt: None, n_steps=4):
+    """Run ``make_opt``'s optimizer, wrapped (fused allowed) and with ``fuse_step=False``; the
+    parameters of both."""
+    out = []
+    for fuse in (True, False):
+        params = _params(torch.float64)
+        opt = Proximal(make_opt([{"params": [params["weight"], params["conv"]], "penalty": L1(0.3)},
+                                 {"params": [params["bias"]]}]), fuse_step=fuse)
+        prepare(opt)
+        for g in _grads(torch.float64, n_steps):
+            for k, p in params.items():
+                p.grad = g[k].clone()
+            opt.step()
+        out.append(params)
+    return out
+
+
+class _MyAdam(torch.optim.Adam):
+    pass
+
+
+@pytest.mark.parametrize("case", ["subclass", "hook", "scheduler-on-inner", "fuse_step=False"])
+def test_what_the_optimizers_step_must_see_gets_it(case, monkeypatch):
+    calls = []
+    fused = _spy_fused_step(monkeypatch)
+
+    def make(groups):
+        return (_MyAdam if case == "subclass" else torch.optim.Adam)(groups, lr=0.05)
+
+    def prepare(opt):
+        inner = opt.optimizer
+        if case == "hook":
+            inner.register_step_post_hook(lambda *a: calls.append("hook"))
+        elif case == "scheduler-on-inner":
+            prepare.sched = torch.optim.lr_scheduler.ExponentialLR(inner, gamma=0.9)
+        elif case == "fuse_step=False":
+            opt.fuse_step = False
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")      # the scheduler sees the optimizer's step called
+        got, ref = _ref_and_fused(make, prepare)
+        if case == "scheduler-on-inner":
+            prepare.sched.step()
+    for k in SHAPES:
+        torch.testing.assert_close(got[k], ref[k], rtol=0, atol=0)     # the same code ran
+    if case == "hook":
+        assert calls.count("hook") == 8
+    assert True not in fused
+
+
+def _spy_fused_step(monkeypatch):
+    """The list of what ``fused_step`` returns from now on."""
+    returned = []
+    real = _optim.fused_step
+    monkeypatch.setattr(_optim, "fused_step", lambda inner: returned.append(real(inner)) or returned[-1])
+    return returned
+
+
+def test_a_parameter_the_kernel_cannot_take_sends_the_step_to_the_optimizer(monkeypatch):
+    fused = _spy_fused_step(monkeypatch)
+    # a non-contiguous parameter: the whole step is PyTorch's (after the first, the kernel would
+    # otherwise have taken the others)
+    base = torch.randn(5, 6, dtype=torch.float64)
+    weight = torch.nn.Parameter(base.t())
+    opt = Proximal(torch.optim.Adam([{"params": [weight], "penalty": L1(0.3)}], lr=0.05))
+    reference = torch.nn.Parameter(weight.detach().clone())
+    ref = Proximal(torch.optim.Adam([{"params": [reference], "penalty": L1(0.3)}], lr=0.05), fuse_step=False)
+    for g in _grads(torch.float64, 3):
+        weight.grad = g["weight"].clone()
+        reference.grad = g["weight"].clone()
+        opt.step()
+        ref.step()
+    torch.testing.assert_close(weight, reference, rtol=0, atol=0)
+    assert fused == [False] * 3
+
+
+def test_a_closure_is_evaluated_once_before_the_fused_update():
+    gen = torch.Generator().manual_seed(3)
+    X = torch.randn(20, 5, generator=gen, dtype=torch.float64)
+    y = torch.randn(20, generator=gen, dtype=torch.float64)
+    results = []
+    for fuse in (True, False):
+        w = torch.nn.Parameter(torch.zeros(5, dtype=torch.float64))
+        opt = Proximal(torch.optim.Adam([{"params": [w], "penalty": L1(0.05)}], lr=0.1), fuse_step=fuse)
+        evaluations = []
+
+        def closure(w=w, opt=opt, evaluations=evaluations):
+            opt.zero_grad()
+            loss = 0.5 * ((X @ w - y) ** 2).mean()
+            loss.backward()
+            evaluations.append(loss.item())
+            return loss
+
+        losses = [opt.step(closure).item() for _ in range(10)]
+        assert len(evaluations) == 10 and losses == evaluations
+        results.append(w.detach().clone())
+    torch.testing.assert_close(results[0], results[1], rtol=1e-12, atol=1e-15)
+
+
+def test_state_dict_round_trip_on_the_fused_path():
+    grads = _grads(torch.float32, 6)
+    params, opt, _ = _make(torch.optim.AdamW, {"amsgrad": True}, GroupLasso(0.5, dim=0), torch.float32, True)
+    for i, g in enumerate(grads):
+        if i == 3:      # a fresh wrapper from the saved state carries on
+            saved = copy.deepcopy(opt.state_dict())    # (it holds the live state tensors)
+            copies = {k: torch.nn.Parameter(p.detach().clone()) for k, p in params.items()}
+            again = Proximal(torch.optim.AdamW(
+                [{"params": [copies["weight"], copies["conv"]], "penalty": None}, {"params": [copies["bias"]]}],
+                lr=1.0, amsgrad=True))
+            again.load_state_dict(saved)
+        for k, p in params.items():
+            p.grad = g[k].clone()
+        opt.step()
+        if i >= 3:
+            for k, p in copies.items():
+                p.grad = g[k].clone()
+            again.step()
+    for k in SHAPES:
+        torch.testing.assert_close(copies[k], params[k], rtol=0, atol=0)
