@@ -17,10 +17,15 @@ times, interleaved in every repeat so that machine noise hits all alike:
 - ``step``: the wrapped optimizer's own ``step()``;
 - ``prox``: ``Proximal.apply_prox()`` alone (what the wrapper adds);
 - ``train``: forward + backward + ``step()`` (no prox);
-- ``train+prox``: forward + backward + ``Proximal.step()`` (step and prox), reported as
-  ``(train+prox) / train - 1``: what the prox adds to a training step measured as a whole (the
-  median over repeats of the difference within each repeat; still the difference of two timings,
-  so noisier than ``prox / train``);
+- ``Proximal.step``: the wrapper's ``step()`` — on CPU with Adam, the update and the prox fused
+  into one pass (``fuse_step``), elsewhere ``step`` then ``prox`` — and the same with the group's
+  penalty taken away; their difference over ``train`` is what the penalty adds to a training step
+  through the wrapper (paired within each repeat, then the median);
+- ``fused=True step`` (Adam on CPU): PyTorch's own one-pass Adam kernel (``Adam(fused=True)``),
+  the fastest step PyTorch has, for scale;
+- ``train+prox``: forward + backward + ``Proximal.step()``, reported as ``(train+prox) / train - 1``:
+  the training step through the wrapper against the one with the optimizer alone, measured as a
+  whole (paired; negative where the fused step is faster than PyTorch's default Adam step);
 - ``loss term``: the peer, the same penalty as an autograd term (``penalty_loss``): forward +
   backward + step with the term, minus ``train``.
 
@@ -105,19 +110,38 @@ def bench(device, widths, batch, repeats, optimizer_name, penalty):
         forward_backward()
         opt.step()
 
+    def proximal_step_without_penalty():
+        groups[0]["penalty"] = None
+        try:
+            opt.step()
+        finally:
+            groups[0]["penalty"] = penalty
+
+    # PyTorch's one-pass Adam over the same parameters (its own state)
+    torch_fused = (torch.optim.Adam(model.parameters(), lr=1e-4, fused=True)
+                   if optimizer_name == "Adam" and device == "cpu" else None)
+
     for _ in range(3):      # warm-up: optimizer state, allocator, Newton's path
         forward_backward()
         opt.step()
+        proximal_step_without_penalty()
+        if torch_fused is not None:
+            torch_fused.step()
     calls = CUDA_CALLS if device == "cuda" else 1
-    rows = {"step": [], "prox": [], "train": [], "train_prox": [], "train_term": []}
+    rows = {"step": [], "prox": [], "train": [], "train_prox": [], "train_term": [], "proximal": [],
+            "proximal_free": [], "torch_fused": []}
     for _ in range(repeats):
         forward_backward()
         rows["step"].append(timed(inner.step, device, calls))
         rows["prox"].append(timed(opt.apply_prox, device, calls))
+        rows["proximal"].append(timed(opt.step, device, calls))
+        rows["proximal_free"].append(timed(proximal_step_without_penalty, device, calls))
+        if torch_fused is not None:
+            rows["torch_fused"].append(timed(torch_fused.step, device, calls))
         rows["train"].append(timed(train, device, calls))
         rows["train_prox"].append(timed(train_with_prox, device, calls))
         rows["train_term"].append(timed(train_with_term, device, calls))
-    med = {k: statistics.median(v) for k, v in rows.items()}
+    med = {k: statistics.median(v) if v else None for k, v in rows.items()}
     n_params = sum(p.numel() for p in model.parameters())
     return {
         "device": device, "optimizer": optimizer_name, "penalty": repr(penalty), "n_params": n_params,
@@ -125,6 +149,8 @@ def bench(device, widths, batch, repeats, optimizer_name, penalty):
         "median_s": med,
         "prox_over_step": med["prox"] / med["step"],
         "prox_over_train": med["prox"] / med["train"],
+        "penalty_in_proximal_step_over_train": statistics.median(
+            (a - b) / t for a, b, t in zip(rows["proximal"], rows["proximal_free"], rows["train"], strict=True)),
         # paired: the difference within each repeat, then the median (drift between repeats cancels)
         "proximal_step_over_train": statistics.median(
             (a - b) / b for a, b in zip(rows["train_prox"], rows["train"], strict=True)),
@@ -149,8 +175,9 @@ def main():
     print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
           f"{torch.get_num_threads()} thread(s); CUDA available: {torch.cuda.is_available()}")
     print("| device | optimizer | penalty | step ms | prox ms | train ms | prox/step | prox/train "
-          "| (train+prox)/train - 1 | loss term/train |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+          "| Proximal.step ms | its penalty/train | fused=True step ms | (train+prox)/train - 1 "
+          "| loss term/train |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for device in devices:
         for optimizer_name in ("SGD", "Adam"):
             for penalty in [p for p in (L1(1e-4), GroupLasso(1e-4, dim=0))
@@ -159,11 +186,13 @@ def main():
                 results.append(r)
                 m = r["median_s"]
                 digits = 3 if device == "cuda" else 1
-                step, prox, train = (f"{1e3 * m[k]:.{digits}f}" for k in ("step", "prox", "train"))
+                step, prox, train, proximal, torch_fused = (
+                    "—" if m[k] is None else f"{1e3 * m[k]:.{digits}f}"
+                    for k in ("step", "prox", "train", "proximal", "torch_fused"))
                 print(f"| {device} | {optimizer_name} | {r['penalty']} | {step} | {prox} | {train} | "
-                      f"{r['prox_over_step']:.2f} | "
-                      f"{100 * r['prox_over_train']:.1f}% | {100 * r['proximal_step_over_train']:.1f}% | "
-                      f"{100 * r['loss_term_over_train']:.1f}% |",
+                      f"{r['prox_over_step']:.2f} | {100 * r['prox_over_train']:.1f}% | {proximal} | "
+                      f"{100 * r['penalty_in_proximal_step_over_train']:.1f}% | {torch_fused} | "
+                      f"{100 * r['proximal_step_over_train']:.1f}% | {100 * r['loss_term_over_train']:.1f}% |",
                       flush=True)
     print(f"parameters: {results[0]['n_params']:,}, batch 256, medians of {args.repeats} repeats")
     if args.json:
