@@ -150,7 +150,8 @@ def bench(device, widths, batch, repeats, optimizer_name, penalty):
         "prox_over_step": med["prox"] / med["step"],
         "prox_over_train": med["prox"] / med["train"],
         "penalty_in_proximal_step_over_train": statistics.median(
-            (a - b) / t for a, b, t in zip(rows["proximal"], rows["proximal_free"], rows["train"], strict=True)),
+            (a - b) / t
+            for a, b, t in zip(rows["proximal"], rows["proximal_free"], rows["train"], strict=True)),
         # paired: the difference within each repeat, then the median (drift between repeats cancels)
         "proximal_step_over_train": statistics.median(
             (a - b) / b for a, b in zip(rows["train_prox"], rows["train"], strict=True)),
@@ -192,7 +193,8 @@ def main():
                 print(f"| {device} | {optimizer_name} | {r['penalty']} | {step} | {prox} | {train} | "
                       f"{r['prox_over_step']:.2f} | {100 * r['prox_over_train']:.1f}% | {proximal} | "
                       f"{100 * r['penalty_in_proximal_step_over_train']:.1f}% | {torch_fused} | "
-                      f"{100 * r['proximal_step_over_train']:.1f}% | {100 * r['loss_term_over_train']:.1f}% |",
+                      f"{100 * r['proximal_step_over_train']:.1f}% | "
+                      f"{100 * r['loss_term_over_train']:.1f}% |",
                       flush=True)
     print(f"parameters: {results[0]['n_params']:,}, batch 256, medians of {args.repeats} repeats")
     if args.json:

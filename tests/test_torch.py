@@ -11,6 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from sklearn.linear_model import MultiTaskLasso  # noqa: E402
+from torch.optim.optimizer import register_optimizer_step_post_hook  # noqa: E402
 
 import shrinkage.torch._prox as _prox  # noqa: E402
 from shrinkage.linear_model import ElasticNet as EnetEstimator  # noqa: E402
@@ -657,3 +658,29 @@ def test_bad_input_errors():
                              "penalty": GroupLasso(0.1, dim=1)})
     with pytest.raises(TypeError, match="floating-point"):
         penalty_loss(torch.ones(3, dtype=torch.int32), L2(0.1))
+
+
+def test_step_hooks_and_the_profiler_see_the_wrappers_step():
+    # Proximal.step skips PyTorch's hook/profiler wrapper while nobody looks; once a hook or a
+    # profiler is there, it runs as any optimizer's step does
+    w = torch.nn.Parameter(torch.ones(3, dtype=torch.float64))
+    opt = Proximal(torch.optim.SGD([{"params": [w], "penalty": L1(0.5)}], lr=0.1))
+    seen = []
+    w.grad = torch.zeros(3, dtype=torch.float64)
+    opt.step()
+    handles = [opt.register_step_pre_hook(lambda o, a, k: seen.append(("pre", w.detach().clone()))),
+               opt.register_step_post_hook(lambda o, a, k: seen.append(("post", w.detach().clone()))),
+               register_optimizer_step_post_hook(lambda o, a, k: seen.append(("global",)))]
+    opt.step()
+    # (a global hook sees the wrapped optimizer's step too)
+    assert [s[0] for s in seen] == ["pre", "global", "post", "global"]
+    torch.testing.assert_close(seen[0][1], torch.full((3,), 0.95, dtype=torch.float64))
+    torch.testing.assert_close(seen[2][1], torch.full((3,), 0.9, dtype=torch.float64))   # after the prox
+    for h in handles:
+        h.remove()
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        opt.step()
+    names = {e.name for e in prof.events()}
+    assert "Optimizer.step#Proximal.step" in names and "Optimizer.step#SGD.step" in names
+    opt.step()
+    assert len(seen) == 4

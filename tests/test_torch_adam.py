@@ -29,12 +29,14 @@ def _one_thread():
 
 def _params(dtype, seed=0):
     gen = torch.Generator().manual_seed(seed)
-    return {k: torch.nn.Parameter(torch.randn(s, generator=gen, dtype=dtype) * 0.3) for k, s in SHAPES.items()}
+    return {k: torch.nn.Parameter(torch.randn(s, generator=gen, dtype=dtype) * 0.3)
+            for k, s in SHAPES.items()}
 
 
 def _grads(dtype, n_steps, seed=1):
     gen = torch.Generator().manual_seed(seed)
-    return [{k: torch.randn(s, generator=gen, dtype=dtype) for k, s in SHAPES.items()} for _ in range(n_steps)]
+    return [{k: torch.randn(s, generator=gen, dtype=dtype) for k, s in SHAPES.items()}
+            for _ in range(n_steps)]
 
 
 def _make(opt_cls, options, penalty, dtype, fuse):
@@ -247,8 +249,8 @@ def test_state_dict_round_trip_on_the_fused_path():
             saved = copy.deepcopy(opt.state_dict())    # (it holds the live state tensors)
             copies = {k: torch.nn.Parameter(p.detach().clone()) for k, p in params.items()}
             again = Proximal(torch.optim.AdamW(
-                [{"params": [copies["weight"], copies["conv"]], "penalty": None}, {"params": [copies["bias"]]}],
-                lr=1.0, amsgrad=True))
+                [{"params": [copies["weight"], copies["conv"]], "penalty": None},
+                 {"params": [copies["bias"]]}], lr=1.0, amsgrad=True))
             again.load_state_dict(saved)
         for k, p in params.items():
             p.grad = g[k].clone()

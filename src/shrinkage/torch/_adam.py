@@ -40,7 +40,10 @@ def _number(x):
 def may_fuse(optimizer):
     """Whether ``optimizer`` can be stepped here, as far as the optimizer itself tells (its
     parameters are checked by :func:`fused_step`, once their gradients exist)."""
+    groups = optimizer.param_groups
     return (type(optimizer) in _ADAM_TYPES and _prox.KERNELS
+            # (a GPU step is bound by the host's Python: one look at the first parameter ends it)
+            and groups and groups[0]["params"] and groups[0]["params"][0].device.type == "cpu"
             and not (optimizer._optimizer_step_pre_hooks or optimizer._optimizer_step_post_hooks
                      or _optimizer_module._global_optimizer_pre_hooks
                      or _optimizer_module._global_optimizer_post_hooks)
