@@ -261,3 +261,24 @@ def test_state_dict_round_trip_on_the_fused_path():
             again.step()
     for k in SHAPES:
         torch.testing.assert_close(copies[k], params[k], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("penalty", [L1(1.0), GroupLasso(60.0, dim=0)], ids=["L1", "group"])
+def test_the_fused_kernels_on_several_threads(penalty):
+    # a tensor past PARALLEL_MIN elements runs on torch.get_num_threads() numba threads (blocks
+    # resp. rows in parallel, the Newton scratch per thread)
+    torch.set_num_threads(2)
+    gen = torch.Generator().manual_seed(7)
+    w0 = torch.randn(1024, 1100, generator=gen) * torch.linspace(0.01, 0.1, 1024)[:, None]
+    grads = [torch.randn(1024, 1100, generator=gen) for _ in range(3)]
+    out = []
+    for fuse in (True, False):
+        w = torch.nn.Parameter(w0.clone())
+        opt = Proximal(torch.optim.Adam([{"params": [w], "penalty": penalty}], lr=0.01), fuse_step=fuse)
+        for g in grads:
+            w.grad = g.clone()
+            opt.step()
+        out.append(w.detach())
+    zeros = float((out[0] == 0).float().mean())
+    assert 0.05 < zeros < 0.95, zeros
+    torch.testing.assert_close(out[0], out[1], rtol=2e-5, atol=1e-6)

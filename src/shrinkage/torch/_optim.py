@@ -364,7 +364,8 @@ class Proximal(Optimizer):
         self.__dict__.update(state)
 
     def __repr__(self):
-        return f"Proximal({self._inner!r})"
+        fuse = "" if self.__dict__.get("fuse_step", True) else ", fuse_step=False"
+        return f"Proximal({self._inner!r}{fuse})"
 
 
 # step() as PyTorch wraps an optimizer's: a profiler range named after the class, and the hooks
