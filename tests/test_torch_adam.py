@@ -10,6 +10,8 @@ import copy
 import warnings
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 
@@ -282,3 +284,28 @@ def test_the_fused_kernels_on_several_threads(penalty):
     zeros = float((out[0] == 0).float().mean())
     assert 0.05 < zeros < 0.95, zeros
     torch.testing.assert_close(out[0], out[1], rtol=2e-5, atol=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(lr=st.floats(1e-4, 0.5), beta1=st.floats(0.0, 0.99), beta2=st.floats(0.5, 0.9999),
+       eps=st.floats(1e-10, 1e-2), wd=st.sampled_from([0.0, 1e-3, 0.3]), alpha=st.floats(0.0, 2.0),
+       l1_ratio=st.sampled_from([1.0, 0.5, 0.0]), decoupled=st.booleans(), amsgrad=st.booleans(),
+       group=st.booleans(), seed=st.integers(0, 2**16))
+def test_fused_step_property(lr, beta1, beta2, eps, wd, alpha, l1_ratio, decoupled, amsgrad, group, seed):
+    # any hyperparameters: the fused float64 step equals PyTorch's step followed by the prox
+    penalty = GroupLasso(alpha, dim=0) if group else ElasticNet(alpha, l1_ratio=l1_ratio)
+    opt_cls = torch.optim.AdamW if decoupled else torch.optim.Adam
+    gen = torch.Generator().manual_seed(seed)
+    w0 = torch.randn(5, 4, generator=gen, dtype=torch.float64)
+    grads = [torch.randn(5, 4, generator=gen, dtype=torch.float64) * 10.0 ** float(k % 3 - 1)
+             for k in range(4)]
+    out = []
+    for fuse in (True, False):
+        w = torch.nn.Parameter(w0.clone())
+        opt = Proximal(opt_cls([{"params": [w], "penalty": penalty}], lr=lr, betas=(beta1, beta2), eps=eps,
+                               weight_decay=wd, amsgrad=amsgrad), fuse_step=fuse)
+        for g in grads:
+            w.grad = g.clone()
+            opt.step()
+        out.append(w.detach())
+    torch.testing.assert_close(out[0], out[1], rtol=1e-10, atol=1e-12)
