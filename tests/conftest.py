@@ -10,6 +10,18 @@ import scipy.sparse as sp
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 
+@pytest.fixture
+def torch_one_thread():
+    """PyTorch on one thread during the test (reproducible reductions, no thread pool to wake on a
+    busy machine); restored after."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def make_problem(n_samples=60, n_features=30, *, sparse=False, density=0.3, dtype=np.float64,
                  seed=0, n_informative=5, noise=0.5, n_targets=None):
     rng = np.random.default_rng(seed)

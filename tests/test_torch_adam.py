@@ -7,6 +7,9 @@ too).
 """
 
 import copy
+import os
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -21,12 +24,7 @@ from shrinkage.torch import Proximal, _optim  # noqa: E402
 SHAPES = {"weight": (6, 5), "bias": (6,), "conv": (4, 3, 2, 2)}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def _params(dtype, seed=0):
@@ -265,14 +263,16 @@ def test_state_dict_round_trip_on_the_fused_path():
         torch.testing.assert_close(copies[k], params[k], rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("penalty", [L1(1.0), GroupLasso(60.0, dim=0)], ids=["L1", "group"])
-def test_the_fused_kernels_on_several_threads(penalty):
-    # a tensor past PARALLEL_MIN elements runs on torch.get_num_threads() numba threads (blocks
-    # resp. rows in parallel, the Newton scratch per thread)
-    torch.set_num_threads(2)
-    gen = torch.Generator().manual_seed(7)
-    w0 = torch.randn(1024, 1100, generator=gen) * torch.linspace(0.01, 0.1, 1024)[:, None]
-    grads = [torch.randn(1024, 1100, generator=gen) for _ in range(3)]
+SEVERAL_THREADS = """
+import numba, torch
+from shrinkage.penalties import L1, GroupLasso
+from shrinkage.torch import Proximal
+assert numba.config.NUMBA_NUM_THREADS == 2
+torch.set_num_threads(2)
+gen = torch.Generator().manual_seed(7)
+w0 = torch.randn(1024, 1100, generator=gen) * torch.linspace(0.01, 0.1, 1024)[:, None]
+grads = [torch.randn(1024, 1100, generator=gen) for _ in range(3)]
+for penalty in (L1(1.0), GroupLasso(60.0, dim=0)):
     out = []
     for fuse in (True, False):
         w = torch.nn.Parameter(w0.clone())
@@ -284,6 +284,19 @@ def test_the_fused_kernels_on_several_threads(penalty):
     zeros = float((out[0] == 0).float().mean())
     assert 0.05 < zeros < 0.95, zeros
     torch.testing.assert_close(out[0], out[1], rtol=2e-5, atol=1e-6)
+    print(numba.get_num_threads(), zeros)
+"""
+
+
+def test_the_fused_kernels_on_several_threads():
+    # a tensor past PARALLEL_MIN elements runs on torch.get_num_threads() numba threads (blocks
+    # resp. rows in parallel, the Newton scratch per thread); the suite's numba has one thread
+    # (conftest), so this runs in a process of its own with two
+    env = dict(os.environ, NUMBA_NUM_THREADS="2")
+    out = subprocess.run([sys.executable, "-c", SEVERAL_THREADS], capture_output=True, text=True, env=env,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert [line.split()[0] for line in out.stdout.splitlines()] == ["2", "2"]
 
 
 @settings(max_examples=40, deadline=None)

@@ -70,39 +70,32 @@ def _flat_loop(w, g, m, v, vmax, hyper, threshold, shift, amsgrad, kind, shrink)
         w[j] = wj
 
 
-@njit(cache=True, error_model="numpy")
-def _flat_segment(w, g, m, v, vmax, hyper, threshold, shift, amsgrad, kind, shrink):
-    # one loop per combination of the flags, each with them as constants (LLVM vectorises a loop
-    # over a whole sliced array once the branches inside are folded away)
-    if amsgrad:
-        if kind == SOFT:
-            if shrink:
-                _flat_loop(w, g, m, v, vmax, hyper, threshold, shift, True, SOFT, True)
-            else:
-                _flat_loop(w, g, m, v, vmax, hyper, threshold, shift, True, SOFT, False)
-        elif kind == POSITIVE:
-            if shrink:
-                _flat_loop(w, g, m, v, vmax, hyper, threshold, shift, True, POSITIVE, True)
-            else:
-                _flat_loop(w, g, m, v, vmax, hyper, threshold, shift, True, POSITIVE, False)
-        elif shrink:
-            _flat_loop(w, g, m, v, vmax, hyper, threshold, shift, True, NO_PROX, True)
-        else:
-            _flat_loop(w, g, m, v, vmax, hyper, threshold, shift, True, NO_PROX, False)
-    elif kind == SOFT:
+@njit(cache=True, inline="always")
+def _flat_kinds(w, g, m, v, vmax, hyper, threshold, shift, amsgrad, kind, shrink):
+    if kind == SOFT:
         if shrink:
-            _flat_loop(w, g, m, v, vmax, hyper, threshold, shift, False, SOFT, True)
+            _flat_loop(w, g, m, v, vmax, hyper, threshold, shift, amsgrad, SOFT, True)
         else:
-            _flat_loop(w, g, m, v, vmax, hyper, threshold, shift, False, SOFT, False)
+            _flat_loop(w, g, m, v, vmax, hyper, threshold, shift, amsgrad, SOFT, False)
     elif kind == POSITIVE:
         if shrink:
-            _flat_loop(w, g, m, v, vmax, hyper, threshold, shift, False, POSITIVE, True)
+            _flat_loop(w, g, m, v, vmax, hyper, threshold, shift, amsgrad, POSITIVE, True)
         else:
-            _flat_loop(w, g, m, v, vmax, hyper, threshold, shift, False, POSITIVE, False)
+            _flat_loop(w, g, m, v, vmax, hyper, threshold, shift, amsgrad, POSITIVE, False)
     elif shrink:
-        _flat_loop(w, g, m, v, vmax, hyper, threshold, shift, False, NO_PROX, True)
+        _flat_loop(w, g, m, v, vmax, hyper, threshold, shift, amsgrad, NO_PROX, True)
     else:
-        _flat_loop(w, g, m, v, vmax, hyper, threshold, shift, False, NO_PROX, False)
+        _flat_loop(w, g, m, v, vmax, hyper, threshold, shift, amsgrad, NO_PROX, False)
+
+
+@njit(cache=True, error_model="numpy")
+def _flat_segment(w, g, m, v, vmax, hyper, threshold, shift, amsgrad, kind, shrink):
+    # one loop per combination of the flags, each with them as constants once inlined (LLVM
+    # vectorises a loop over a whole sliced array once the branches inside are folded away)
+    if amsgrad:
+        _flat_kinds(w, g, m, v, vmax, hyper, threshold, shift, True, kind, shrink)
+    else:
+        _flat_kinds(w, g, m, v, vmax, hyper, threshold, shift, False, kind, shrink)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
