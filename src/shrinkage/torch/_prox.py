@@ -130,10 +130,11 @@ def _kernel_for(*tensors):
 PARALLEL_MIN = 1 << 20
 
 
-def _numba_threads(size):
+def _numba_threads(size, parallel_min=None):
     # a large tensor's prox uses as many threads as PyTorch is told to use (numba's pool is capped
     # by its own configuration); numba.set_num_threads costs ~7 us, so only a change is passed on
-    wanted = torch.get_num_threads() if size >= PARALLEL_MIN else 1
+    threshold = PARALLEL_MIN if parallel_min is None else parallel_min
+    wanted = torch.get_num_threads() if size >= threshold else 1
     if getattr(_threads_set, "count", None) == wanted:
         return
     numba = _numba()
