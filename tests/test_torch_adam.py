@@ -200,18 +200,24 @@ def _spy_fused_step(monkeypatch):
     return returned
 
 
-def test_a_parameter_the_kernel_cannot_take_sends_the_step_to_the_optimizer(monkeypatch):
+class _Subclass(torch.Tensor):
+    pass
+
+
+@pytest.mark.parametrize("kind", ["non-contiguous", "subclass", "negative-view grad"])
+def test_a_parameter_the_kernel_cannot_take_sends_the_step_to_the_optimizer(kind, monkeypatch):
     fused = _spy_fused_step(monkeypatch)
-    # a non-contiguous parameter: the whole step is PyTorch's (after the first, the kernel would
-    # otherwise have taken the others)
+    # the whole step is then PyTorch's
     base = torch.randn(5, 6, dtype=torch.float64)
-    weight = torch.nn.Parameter(base.t())
+    weight = torch.nn.Parameter(base.t() if kind == "non-contiguous" else
+                                base.as_subclass(_Subclass) if kind == "subclass" else base)
     opt = Proximal(torch.optim.Adam([{"params": [weight], "penalty": L1(0.3)}], lr=0.05))
     reference = torch.nn.Parameter(weight.detach().clone())
     ref = Proximal(torch.optim.Adam([{"params": [reference], "penalty": L1(0.3)}], lr=0.05), fuse_step=False)
     for g in _grads(torch.float64, 3):
-        weight.grad = g["weight"].clone()
-        reference.grad = g["weight"].clone()
+        grad = g["weight"] if kind == "non-contiguous" else g["weight"].t().contiguous()
+        weight.grad = torch._neg_view(-grad) if kind == "negative-view grad" else grad.clone()
+        reference.grad = grad.clone()
         opt.step()
         ref.step()
     torch.testing.assert_close(weight, reference, rtol=0, atol=0)

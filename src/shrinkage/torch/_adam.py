@@ -57,16 +57,20 @@ def may_fuse(optimizer):
             and getattr(optimizer, "found_inf", None) is None)
 
 
+_PLAIN = (torch.Tensor, torch.nn.Parameter)     # (a tensor subclass may not be plain memory)
+
+
+def _plain_cpu(tensor, like):
+    return (type(tensor) in _PLAIN and tensor.device.type == "cpu" and tensor.layout == torch.strided
+            and tensor.dtype == like.dtype and tensor.shape == like.shape and tensor.is_contiguous()
+            and not tensor.is_neg())
+
+
 def _fits(param, state, amsgrad):
-    grad = param.grad
     keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if amsgrad else ("exp_avg", "exp_avg_sq")
-    if not (param.device.type == "cpu" and param.dtype in _DTYPES and param.is_contiguous()
-            and grad.layout == torch.strided and grad.dtype == param.dtype and grad.is_contiguous()
-            and grad.shape == param.shape and isinstance(state.get("step"), torch.Tensor)):
-        return False
-    return all(isinstance(state.get(k), torch.Tensor) and state[k].dtype == param.dtype
-               and state[k].shape == param.shape and state[k].device.type == "cpu"
-               and state[k].is_contiguous() for k in keys)
+    return (param.dtype in _DTYPES and _plain_cpu(param, param) and _plain_cpu(param.grad, param)
+            and isinstance(state.get("step"), torch.Tensor)
+            and all(isinstance(state.get(k), torch.Tensor) and _plain_cpu(state[k], param) for k in keys))
 
 
 def fused_step(optimizer):
