@@ -673,6 +673,7 @@ def test_step_hooks_and_the_profiler_see_the_wrappers_step():
     torch.testing.assert_close(seen[2][1], torch.full((3,), 0.9, dtype=torch.float64))   # after the prox
     for h in handles:
         h.remove()
+    opt.fuse_step = False       # (fused, SGD's own step() does not run)
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
         opt.step()
     names = {e.name for e in prof.events()}

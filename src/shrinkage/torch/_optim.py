@@ -33,71 +33,11 @@ from torch.optim import Optimizer
 from torch.optim import optimizer as _optimizer_module
 
 from ..penalties import L1, L2, ElasticNet, GroupLasso
-from ._adam import _number, fused_step, may_fuse
+from ._fused import fused_step, may_fuse
 from ._prox import Metric, _one_launch, _triton, check_penalty, group_launch, prox_params_, strengths
+from ._steps import _ADAPTIVE, _number, _step_size
 
 _PENALTIES = {"L1": L1, "L2": L2, "ElasticNet": ElasticNet, "GroupLasso": GroupLasso}
-
-
-# optimizers whose step depends on each parameter's state (the others: on the group alone)
-_ADAPTIVE = (torch.optim.Adam, torch.optim.AdamW, torch.optim.NAdam, torch.optim.Adamax, torch.optim.RAdam,
-             torch.optim.RMSprop, torch.optim.Adagrad)
-
-
-def _step_size(optimizer, group, param):
-    """The step ``t`` (number or per-coordinate tensor) the optimizer just used on ``param``.
-
-    ``None`` when the optimizer has not stepped this parameter (no state yet).
-    """
-    lr = _number(group["lr"])
-    state = optimizer.state.get(param, {})
-    optim = torch.optim
-    if isinstance(optimizer, (optim.Adam, optim.AdamW, optim.NAdam)):
-        if "step" not in state:
-            return None
-        k = _number(state["step"])
-        v = state["max_exp_avg_sq"] if group.get("amsgrad") else state["exp_avg_sq"]
-        # lr / (sqrt(v) / sqrt(b) + eps) = lr sqrt(b) / (sqrt(v) + eps sqrt(b)),  b = 1 - beta2^k
-        root_b = math.sqrt(1.0 - group["betas"][1] ** k)
-        return Metric(lr * root_b, v, owned=False, root=True, eps=group["eps"] * root_b)
-    if isinstance(optimizer, optim.Adamax):
-        if "exp_inf" not in state:
-            return None
-        return Metric(lr, state["exp_inf"], owned=False)
-    if isinstance(optimizer, optim.RAdam):
-        if "step" not in state:
-            return None
-        k = _number(state["step"])
-        beta2 = group["betas"][1]
-        bias2 = 1.0 - beta2**k
-        rho_inf = 2.0 / (1.0 - beta2) - 1.0
-        rho_k = rho_inf - 2.0 * k * beta2**k / bias2
-        if rho_k <= 5.0:
-            return lr
-        rect = math.sqrt((rho_k - 4) * (rho_k - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_k))
-        return Metric(lr * rect * math.sqrt(bias2), state["exp_avg_sq"], owned=False, root=True,
-                      eps=group["eps"])
-    if isinstance(optimizer, optim.RMSprop):
-        if "square_avg" not in state:
-            return None
-        v = state["square_avg"]
-        if group.get("centered"):
-            v = v.addcmul(state["grad_avg"], state["grad_avg"], value=-1)
-        # with momentum mu the buffer settles at g / ((1 - mu) avg): that is the step taken
-        return Metric(lr / (1.0 - group.get("momentum", 0.0)), v, owned=False, root=True, eps=group["eps"])
-    if isinstance(optimizer, optim.Adagrad):
-        if "sum" not in state or "step" not in state:
-            return None
-        clr = lr / (1.0 + (_number(state["step"]) - 1.0) * group["lr_decay"])
-        return Metric(clr, state["sum"], owned=False, root=True, eps=group["eps"])
-    if isinstance(optimizer, optim.SGD) and group.get("momentum", 0.0):
-        # heavy ball: the buffer settles at (1 - d) g / (1 - mu), so the step taken along g is
-        # lr (1 - d) / (1 - mu) (Nesterov: lr (1 + mu (1 - d) / (1 - mu))); thresholding at
-        # lr alpha instead would make loss + (1 - mu) alpha P the objective
-        mu, damp = group["momentum"], group.get("dampening", 0.0)
-        ratio = (1.0 - damp) / (1.0 - mu)
-        return lr * (1.0 + mu * ratio if group.get("nesterov") else ratio)
-    return lr
 
 
 def _encode(penalty):
@@ -158,14 +98,15 @@ class Proximal(Optimizer):
     optimizer : torch.optim.Optimizer
         Any optimizer; its groups' ``"penalty"`` entries are validated here.
     fuse_step : bool, default=True
-        For ``torch.optim.Adam`` and ``AdamW`` on CPU: make each parameter's update and its prox one
-        pass over memory (shrinkage's kernel, the update PyTorch's single-tensor Adam computes, on
-        the same state; results equal to rounding). PyTorch's default CPU Adam sweeps memory once
-        per tensor operation; the fused step takes a fraction of its time and the prox adds a few
-        percent to it. Taken where it is the same computation (exactly Adam/AdamW, no step hooks or
-        scheduler wrapper on the wrapped optimizer, contiguous float32/float64 parameters with
-        dense gradients and existing state; see ``shrinkage.torch._adam``), else the optimizer's
-        own ``step()`` runs. ``False``: always the optimizer's ``step()``, then the prox.
+        For ``torch.optim.SGD``, ``Adam`` and ``AdamW`` on CPU: make each parameter's update and
+        its prox one pass over memory (shrinkage's kernels compute the update PyTorch's
+        single-tensor implementation computes, on the same state; results equal to rounding).
+        PyTorch's default CPU step sweeps memory once per tensor operation; the fused step takes a
+        fraction of its time and the prox adds a few percent to it. Taken where it is the same
+        computation (exactly one of these classes, no step hooks or scheduler wrapper on the wrapped
+        optimizer, contiguous float32/float64 parameters with dense gradients and existing state;
+        see ``shrinkage.torch._fused``), else the optimizer's own ``step()`` runs. ``False``:
+        always the optimizer's ``step()``, then the prox.
     """
 
     def __init__(self, optimizer, fuse_step=True):
@@ -215,7 +156,7 @@ class Proximal(Optimizer):
     def step(self, closure=None):
         """The wrapped optimizer's ``step(closure)``, then the proximal step; returns the loss.
 
-        (Adam and AdamW on CPU: both in one pass, see ``fuse_step``.)
+        (SGD, Adam and AdamW on CPU: both in one pass, see ``fuse_step``.)
         """
         # PyTorch wraps every optimizer's step() in a profiler range and its hooks (~10 us, most of
         # it the range), on top of the wrapped optimizer's own; a GPU step of a small network is
@@ -236,7 +177,7 @@ class Proximal(Optimizer):
             self.apply_prox()
             return loss
         loss = None
-        if closure is not None:         # as Adam.step does, before the update
+        if closure is not None:         # as SGD's and Adam's step() do, before the update
             with torch.enable_grad():
                 loss = closure()
         if not fused_step(inner):

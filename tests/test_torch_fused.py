@@ -1,4 +1,4 @@
-"""Proximal(Adam/AdamW) on CPU, fused path: the same parameters and state as PyTorch's step + the prox.
+"""Proximal(SGD/Adam/AdamW) on CPU, fused path: the same parameters and state as PyTorch's step + the prox.
 
 The reference is the same wrapper with ``fuse_step=False`` (PyTorch's own ``step()``, then
 ``apply_prox``), fed the same gradients; ``tests/test_torch.py`` checks that one against the convex
@@ -72,16 +72,23 @@ PENALTIES = {
 }
 OPTIONS = {"plain": {}, "amsgrad": {"amsgrad": True}, "maximize": {"maximize": True},
            "decay": {"weight_decay": 0.1}, "betas": {"betas": (0.3, 0.9), "eps": 1e-3}}
+SGD_OPTIONS = {"plain": {}, "momentum": {"momentum": 0.9}, "dampening": {"momentum": 0.8, "dampening": 0.3},
+               "nesterov": {"momentum": 0.9, "nesterov": True},
+               "decay-maximize": {"momentum": 0.5, "weight_decay": 0.1, "maximize": True}}
+CASES = ([(torch.optim.SGD, o) for o in SGD_OPTIONS.values()]
+         + [(c, o) for c in (torch.optim.Adam, torch.optim.AdamW) for o in OPTIONS.values()])
+CASE_IDS = ([f"SGD-{k}" for k in SGD_OPTIONS] + [f"{c}-{k}" for c in ("Adam", "AdamW") for k in OPTIONS])
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["f64", "f32"])
-@pytest.mark.parametrize("options", list(OPTIONS.values()), ids=list(OPTIONS))
 @pytest.mark.parametrize("penalty", list(PENALTIES.values()), ids=list(PENALTIES))
-@pytest.mark.parametrize("opt_cls", [torch.optim.Adam, torch.optim.AdamW], ids=["Adam", "AdamW"])
-def test_fused_step_equals_the_optimizers_step_then_the_prox(opt_cls, penalty, options, dtype, monkeypatch):
+@pytest.mark.parametrize(("opt_cls", "options"), CASES, ids=CASE_IDS)
+def test_fused_step_equals_the_optimizers_step_then_the_prox(opt_cls, options, penalty, dtype, monkeypatch):
     fused = _spy_fused_step(monkeypatch)
     got_params, got = _run(opt_cls, options, penalty, dtype, fuse=True)
-    assert fused == [False] + [True] * 6         # after the first step (PyTorch's: it makes the state)
+    # the first step makes the state (momentum buffers, Adam's moments): PyTorch's own
+    stateless = opt_cls is torch.optim.SGD and not options.get("momentum")
+    assert fused == [stateless] + [True] * 6
     ref_params, ref = _run(opt_cls, options, penalty, dtype, fuse=False)
     rtol, atol = (1e-12, 1e-14) if dtype == torch.float64 else (2e-5, 1e-6)
     for k in SHAPES:
@@ -92,8 +99,9 @@ def test_fused_step_equals_the_optimizers_step_then_the_prox(opt_cls, penalty, o
         assert set(got_state) == set(ref_state)
         for name in ref_state:
             torch.testing.assert_close(got_state[name], ref_state[name], rtol=rtol, atol=atol)
-    if getattr(penalty, "l1_ratio", 0) > 0:
-        assert (got_params["weight"] == 0).any()        # the penalty acted (exact zeros)
+    if getattr(penalty, "l1_ratio", 0) > 0 and opt_cls is not torch.optim.SGD:
+        # the penalty acted (exact zeros; SGD's raw steps of this size outrun the threshold)
+        assert (got_params["weight"] == 0).any()
 
 
 @pytest.mark.parametrize("dim", [0, 1])
@@ -123,9 +131,10 @@ def _boom(*args, **kwargs):
     raise AssertionError("the optimizer's own step() ran")
 
 
-@pytest.mark.parametrize("opt_cls", [torch.optim.Adam, torch.optim.AdamW])
+@pytest.mark.parametrize("opt_cls", [torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW])
 def test_the_fused_path_replaces_the_optimizers_step_once_state_exists(opt_cls, monkeypatch):
-    params, opt, _ = _make(opt_cls, {}, L1(0.4), torch.float32, fuse=True)
+    options = {"momentum": 0.9} if opt_cls is torch.optim.SGD else {}
+    params, opt, _ = _make(opt_cls, options, L1(0.4), torch.float32, fuse=True)
     grads = _grads(torch.float32, 3)
     calls = []
     step = opt_cls.step
@@ -139,7 +148,8 @@ def test_the_fused_path_replaces_the_optimizers_step_once_state_exists(opt_cls, 
         for k, p in params.items():
             p.grad = g[k].clone()
         opt.step()
-    assert int(opt.state[params["weight"]]["step"]) == 3
+    state = opt.state[params["weight"]]
+    assert int(state["step"]) == 3 if "step" in state else set(state) == {"momentum_buffer"}
 
 
 def _ref_and_fused(make_opt, prepare=lambda opt: None, n_steps=4):
@@ -328,3 +338,27 @@ def test_fused_step_property(lr, beta1, beta2, eps, wd, alpha, l1_ratio, decoupl
             opt.step()
         out.append(w.detach())
     torch.testing.assert_close(out[0], out[1], rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(lr=st.floats(1e-4, 0.5), momentum=st.sampled_from([0.0, 0.5, 0.9]),
+       dampening=st.sampled_from([0.0, 0.3]), nesterov=st.booleans(), wd=st.sampled_from([0.0, 1e-3, 0.3]),
+       alpha=st.floats(0.0, 2.0),
+       l1_ratio=st.sampled_from([1.0, 0.5, 0.0]), group=st.booleans(), seed=st.integers(0, 2**16))
+def test_fused_sgd_step_property(lr, momentum, dampening, nesterov, wd, alpha, l1_ratio, group, seed):
+    nesterov = nesterov and momentum > 0 and dampening == 0      # (PyTorch's condition for Nesterov)
+    penalty = GroupLasso(alpha, dim=0) if group else ElasticNet(alpha, l1_ratio=l1_ratio)
+    gen = torch.Generator().manual_seed(seed)
+    w0 = torch.randn(5, 4, generator=gen, dtype=torch.float64)
+    grads = [torch.randn(5, 4, generator=gen, dtype=torch.float64) for _ in range(4)]
+    out = []
+    for fuse in (True, False):
+        w = torch.nn.Parameter(w0.clone())
+        inner = torch.optim.SGD([{"params": [w], "penalty": penalty}], lr=lr, momentum=momentum,
+                                dampening=dampening, nesterov=nesterov, weight_decay=wd)
+        opt = Proximal(inner, fuse_step=fuse)
+        for g in grads:
+            w.grad = g.clone()
+            opt.step()
+        out.append(w.detach())
+    torch.testing.assert_close(out[0], out[1], rtol=1e-12, atol=1e-14)
