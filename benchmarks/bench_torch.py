@@ -17,15 +17,15 @@ times, interleaved in every repeat so that machine noise hits all alike:
 - ``step``: the wrapped optimizer's own ``step()``;
 - ``prox``: ``Proximal.apply_prox()`` alone (what the wrapper adds);
 - ``train``: forward + backward + ``step()`` (no prox);
-- ``Proximal.step``: the wrapper's ``step()`` — on CPU with Adam, the update and the prox fused
-  into one pass (``fuse_step``), elsewhere ``step`` then ``prox`` — and the same with the group's
+- ``Proximal.step``: the wrapper's ``step()`` — on CPU the update and the prox fused into one
+  pass (``fuse_step``), elsewhere ``step`` then ``prox`` — and the same with the group's
   penalty taken away; their difference over ``train`` is what the penalty adds to a training step
   through the wrapper (paired within each repeat, then the median);
-- ``fused=True step`` (Adam on CPU): PyTorch's own one-pass Adam kernel (``Adam(fused=True)``),
-  the fastest step PyTorch has, for scale;
+- ``fused=True step`` (CPU): PyTorch's own one-pass kernel of the optimizer (``fused=True``), the
+  fastest step PyTorch has, for scale;
 - ``train+prox``: forward + backward + ``Proximal.step()``, reported as ``(train+prox) / train - 1``:
   the training step through the wrapper against the one with the optimizer alone, measured as a
-  whole (paired; negative where the fused step is faster than PyTorch's default Adam step);
+  whole (paired; negative where the fused step is faster than PyTorch's default step);
 - ``loss term``: the peer, the same penalty as an autograd term (``penalty_loss``): forward +
   backward + step with the term, minus ``train``.
 
@@ -117,9 +117,12 @@ def bench(device, widths, batch, repeats, optimizer_name, penalty):
         finally:
             groups[0]["penalty"] = penalty
 
-    # PyTorch's one-pass Adam over the same parameters (its own state)
-    torch_fused = (torch.optim.Adam(model.parameters(), lr=1e-4, fused=True)
-                   if optimizer_name == "Adam" and device == "cpu" else None)
+    # PyTorch's one-pass kernel of the same optimizer over the same parameters (its own state)
+    torch_fused = None
+    if device == "cpu":
+        torch_fused = (torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9, fused=True)
+                       if optimizer_name == "SGD"
+                       else torch.optim.Adam(model.parameters(), lr=1e-4, fused=True))
 
     for _ in range(3):      # warm-up: optimizer state, allocator, Newton's path
         forward_backward()
