@@ -112,11 +112,16 @@ def group_prox_scalar(groups, step, lam):
         norm2 = 0.0
         for j in range(size):
             norm2 += np.float64(groups[g, j]) ** 2
-        threshold = step * lam[g]
-        norm = np.sqrt(norm2)
-        factor = 1.0 - threshold / norm if norm > threshold else 0.0
-        for j in range(size):
-            groups[g, j] = groups[g, j] * factor
+        _block_shrink(groups[g], norm2, step * lam[g])
+
+
+@njit(cache=True, inline="always")
+def _block_shrink(row, norm2, threshold):
+    """``row <- row max(1 - threshold / ||row||, 0)`` given ``norm2 = ||row||^2`` (float64)."""
+    norm = np.sqrt(norm2)
+    factor = 1.0 - threshold / norm if norm > threshold else 0.0
+    for j in range(row.shape[0]):
+        row[j] = row[j] * factor
 
 
 @njit(cache=True, parallel=True, error_model="numpy", fastmath=_GROUP_MATH)

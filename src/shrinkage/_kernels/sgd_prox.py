@@ -18,7 +18,7 @@ import numpy as np
 from ._jit import njit, prange
 from .adam_prox import NO_PROX, POSITIVE, SOFT
 from .prox import soft_threshold_select
-from .prox_metric import BLOCK
+from .prox_metric import BLOCK, _block_shrink
 
 
 @njit(cache=True, inline="always")
@@ -119,8 +119,4 @@ def sgd_group_prox_rows(w, g, buf, hyper, step, lam, momentum, nesterov):
                 norm2 = _row_update(w[i], g[i], buf[i], hyper, True, False)
         else:
             norm2 = _row_update(w[i], g[i], buf[i], hyper, False, False)
-        threshold = step * lam[i]
-        norm = np.sqrt(norm2)
-        factor = 1.0 - threshold / norm if norm > threshold else 0.0
-        for j in range(w.shape[1]):
-            w[i, j] = w[i, j] * factor
+        _block_shrink(w[i], norm2, step * lam[i])
