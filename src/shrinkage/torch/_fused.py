@@ -26,10 +26,9 @@ import torch
 from torch.optim import optimizer as _optimizer_module
 
 from .._kernels import adam_prox, sgd_prox
-from .._kernels._jit import activate as _numba
 from ..penalties import GroupLasso
 from . import _prox
-from ._prox import Metric, _numba_threads, _prox_, strengths
+from ._prox import Metric, _numba_threads, _prox_, newton_scratch, strengths
 from ._steps import _number, _step_size
 
 _ADAM_TYPES = (torch.optim.Adam, torch.optim.AdamW)
@@ -177,9 +176,8 @@ def _adam_param(group, param, state, amsgrad, decoupled):
     if isinstance(penalty, GroupLasso) and w.ndim >= 1 and penalty.axis(w.ndim) == 0:
         rows = [a.reshape(a.shape[0], -1) for a in (w, g, m, v, vmax)]
         lam = np.asarray(penalty.group_strengths(w.shape[0]), dtype=w.dtype)
-        scratch = np.empty((_numba().config.NUMBA_NUM_THREADS, 2, rows[0].shape[1]), dtype=w.dtype)
         adam_prox.adam_group_prox_rows(*rows, hyper, typed(lr), lam, typed(8 * np.finfo(w.dtype).eps),
-                                       _prox._MAX_NEWTON, amsgrad, scratch)
+                                       _prox._MAX_NEWTON, amsgrad, newton_scratch(rows[0]))
         return
     kind, threshold, shift, separate = _separable(penalty, param, lr)     # t_j = lr inv_j
     flat = [a.reshape(-1) for a in (w, g, m, v, vmax)]

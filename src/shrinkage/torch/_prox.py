@@ -384,6 +384,12 @@ def _group_rows(param, axis):
     return None
 
 
+def newton_scratch(rows):
+    """The metric group prox kernels' scratch for ``rows`` (a 2-D array): two rows of its width per
+    numba thread, of its dtype (``prox_metric.group_prox_metric``)."""
+    return np.empty((_numba().config.NUMBA_NUM_THREADS, 2, rows.shape[1]), dtype=rows.dtype)
+
+
 def _group_prox_(param, penalty, step):
     axis = penalty.axis(param.dim())
     n_groups = param.shape[axis]
@@ -400,7 +406,7 @@ def _group_prox_(param, penalty, step):
             g = rows.detach().numpy()
             if metric:
                 typed = g.dtype.type       # the arithmetic in the parameter's precision
-                scratch = np.empty((_numba().config.NUMBA_NUM_THREADS, 2, g.shape[1]), dtype=g.dtype)
+                scratch = newton_scratch(g)
                 prox_metric.group_prox_metric(g, denom.detach().numpy(), typed(step.scale), typed(step.eps),
                                               step.root, np.asarray(lam, dtype=g.dtype), typed(tol),
                                               _MAX_NEWTON, scratch)
