@@ -149,3 +149,112 @@ def test_a_parameter_moved_in_storage_is_planned_again(name, kind):
     for g, c in zip(*runs, strict=True):
         np.testing.assert_allclose(g, c, rtol=1e-9, atol=1e-12)
     assert 0 < np.mean(np.concatenate([c.ravel() for c in runs[1]]) == 0) < 1
+
+
+# --- the optimizer's update and the prox in one launch per group (shrinkage.torch._fused_gpu) ---
+
+FUSED_OPTIMIZERS = {
+    "sgd": lambda g: torch.optim.SGD(g, lr=0.05),
+    "sgd-momentum": lambda g: torch.optim.SGD(g, lr=0.05, momentum=0.9),
+    "sgd-nesterov-wd-maximize": lambda g: torch.optim.SGD(g, lr=0.05, momentum=0.8, nesterov=True,
+                                                          weight_decay=0.01, maximize=True),
+    "sgd-dampening-wd": lambda g: torch.optim.SGD(g, lr=0.05, momentum=0.5, dampening=0.3, weight_decay=0.02),
+    "adam": lambda g: torch.optim.Adam(g, lr=0.02),
+    "adam-wd-amsgrad": lambda g: torch.optim.Adam(g, lr=0.02, weight_decay=0.01, amsgrad=True),
+    "adamw": lambda g: torch.optim.AdamW(g, lr=0.02, weight_decay=0.05),
+    "adamw-amsgrad-maximize": lambda g: torch.optim.AdamW(g, lr=0.02, amsgrad=True, maximize=True,
+                                                          betas=(0.8, 0.9)),
+}
+FUSED_PENALTIES = [None, L1(0.01), ElasticNet(0.02, l1_ratio=0.5, positive=True),
+                   ElasticNet(0.1, l1_ratio=0.0), GroupLasso(0.05, dim=0), GroupLasso(0.05, dim=1)]
+
+
+def _planned_steps(monkeypatch):
+    """Turn the fused CUDA path on and count the steps it took."""
+    import shrinkage.torch._fused as fused
+    import shrinkage.torch._optim as optim
+
+    monkeypatch.setattr(fused, "GPU", True)
+    taken = []
+    planned = optim.planned_step
+    monkeypatch.setattr(optim, "planned_step", lambda *a: taken.append(planned(*a)) or taken[-1])
+    return taken
+
+
+def fused_run(device, dtype, make_opt, penalty, fuse, n_steps=6, no_grad_at=None, moved_at=None):
+    """Three layers (weights penalised, biases not) trained n_steps with a scheduler; optionally a
+    step where a weight gets no gradient, or one after which a weight gets new storage."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(37, 21), torch.nn.Tanh(), torch.nn.Linear(21, 11),
+                              torch.nn.Tanh(), torch.nn.Linear(11, 3)).to(device=device, dtype=dtype)
+    weights = [m.weight for m in net if isinstance(m, torch.nn.Linear)]
+    biases = [m.bias for m in net if isinstance(m, torch.nn.Linear)]
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(16, 37, generator=gen, dtype=dtype).to(device)
+    y = torch.randn(16, 3, generator=gen, dtype=dtype).to(device)
+    opt = Proximal(make_opt([{"params": weights, "penalty": penalty}, {"params": biases}]), fuse_step=fuse)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    for k in range(n_steps):
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(net(x), y).backward()
+        if k == no_grad_at:
+            weights[1].grad = None
+        opt.step()
+        sched.step()
+        if k == moved_at:
+            weights[0].data = weights[0].data.clone()
+    state = [t for p in net.parameters() for t in opt.state[p].values() if isinstance(t, torch.Tensor)]
+    return [t.detach().cpu().double().numpy() for t in [*net.parameters(), *state]]
+
+
+def assert_fused_equal(got, ref, dtype):
+    rtol, atol = (1e-12, 1e-14) if dtype == torch.float64 else (2e-5, 1e-6)
+    for a, b in zip(got, ref, strict=True):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+    assert all(np.array_equal(a == 0, b == 0) for a, b in zip(got[:6], ref[:6], strict=True))
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=str)
+@pytest.mark.parametrize("penalty", FUSED_PENALTIES, ids=repr)
+@pytest.mark.parametrize("name", list(FUSED_OPTIMIZERS))
+def test_fused_cuda_step_equals_the_optimizers_step_and_the_prox(monkeypatch, name, penalty, dtype):
+    taken = _planned_steps(monkeypatch)
+    got = fused_run("cuda", dtype, FUSED_OPTIMIZERS[name], penalty, True)
+    ref = fused_run("cuda", dtype, FUSED_OPTIMIZERS[name], penalty, False)
+    # the first step makes the state (PyTorch's), every later one is the planned launch
+    assert taken[1:] == [True] * 5
+    assert_fused_equal(got, ref, dtype)
+
+
+@pytest.mark.parametrize("case", [{"no_grad_at": 2}, {"moved_at": 2}], ids=["no-grad", "moved"])
+@pytest.mark.parametrize("penalty", [L1(0.01), GroupLasso(0.05, dim=0)], ids=repr)
+@pytest.mark.parametrize("name", ["sgd-momentum", "adam"])
+def test_fused_cuda_step_plans_again_or_falls_back(monkeypatch, name, penalty, case):
+    """A weight without a gradient in one step (Adam's step counts then differ: PyTorch's step from
+    there on), or given new storage (planned again): the same numbers as without fusing."""
+    taken = _planned_steps(monkeypatch)
+    got = fused_run("cuda", torch.float64, FUSED_OPTIMIZERS[name], penalty, True, **case)
+    ref = fused_run("cuda", torch.float64, FUSED_OPTIMIZERS[name], penalty, False, **case)
+    assert_fused_equal(got, ref, torch.float64)
+    assert taken[1] and taken[-1] == (name != "adam" or "moved_at" in case)
+
+
+def test_fused_cuda_step_leaves_per_feature_weights_to_the_general_path(monkeypatch):
+    taken = _planned_steps(monkeypatch)
+    penalty = L1(0.01, weights=np.linspace(0.5, 2.0, 37))
+    make = FUSED_OPTIMIZERS["adam"]
+
+    def run(fuse):
+        torch.manual_seed(0)
+        layer = torch.nn.Linear(37, 5).to("cuda", torch.float64)
+        opt = Proximal(make([{"params": [layer.weight], "penalty": penalty}, {"params": [layer.bias]}]),
+                       fuse_step=fuse)
+        x = torch.randn(16, 37, dtype=torch.float64, device="cuda")
+        for _ in range(4):
+            opt.zero_grad()
+            layer(x).square().mean().backward()
+            opt.step()
+        return layer.weight.detach().cpu().numpy()
+
+    np.testing.assert_allclose(run(True), run(False), rtol=1e-12, atol=1e-14)
+    assert not any(taken)

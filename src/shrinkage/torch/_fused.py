@@ -39,21 +39,30 @@ _DTYPES = (torch.float32, torch.float64)
 # Two threads on a 2-core box, whole Proximal.step: 125 -> 96 us at 32768 float32, 175 -> 122 us
 # at 65536, 253 -> 175 us at 131072.
 PARALLEL_MIN = 1 << 15
+# Whether CUDA parameters take the fused path too (``_fused_gpu``, Triton). Off until its kernels
+# have been run on a GPU: so far they have been checked only in Triton's interpreter on CPU tensors
+# (tests/test_torch_cuda.py turns it on and compares with PyTorch's step and the prox).
+GPU = False
 
 
 def may_fuse(optimizer):
-    """Whether ``optimizer`` can be stepped here, as far as the optimizer itself tells (its
-    parameters are checked by :func:`fused_step`, once their gradients exist)."""
+    """Where ``optimizer`` can be stepped by shrinkage, as far as the optimizer itself tells:
+    ``"numba"`` (CPU parameters: :func:`fused_step`), ``"triton"`` (CUDA: ``_fused_gpu``) or None.
+    The parameters are checked there, once their gradients exist."""
     groups = optimizer.param_groups
-    return (type(optimizer) in _TYPES and _prox.KERNELS
-            # (a GPU step is bound by the host's Python: one look at the first parameter ends it)
-            and groups and groups[0]["params"] and groups[0]["params"][0].device.type == "cpu"
+    if not (type(optimizer) in _TYPES and _prox.KERNELS and groups and groups[0]["params"]
             and not (optimizer._optimizer_step_pre_hooks or optimizer._optimizer_step_post_hooks
                      or _optimizer_module._global_optimizer_pre_hooks
                      or _optimizer_module._global_optimizer_post_hooks)
             and "step" not in vars(optimizer)           # wrapped: a scheduler counts the calls
             and getattr(optimizer, "grad_scale", None) is None
-            and getattr(optimizer, "found_inf", None) is None)
+            and getattr(optimizer, "found_inf", None) is None):
+        return None
+    # (a GPU step is bound by the host's Python: one look at the first parameter decides)
+    device = groups[0]["params"][0].device.type
+    if device == _prox.TRITON_DEVICE:
+        return "triton" if GPU and _prox._triton() is not None else None
+    return "numba" if device == "cpu" else None
 
 
 _PLAIN = (torch.Tensor, torch.nn.Parameter)     # (a tensor subclass may not be plain memory)
@@ -114,11 +123,29 @@ def fused_step(optimizer):
     return True
 
 
+def sgd_hyper(group):
+    """SGD's numbers ``(sign, wd, mu, 1 - dampening, lr)`` of the fused kernels (``sign`` -1 to maximize)."""
+    return (-1.0 if group.get("maximize") else 1.0, float(group["weight_decay"]), float(group["momentum"]),
+            1.0 - group["dampening"], _number(group["lr"]))
+
+
+def adam_hyper(group, k, decoupled):
+    """Adam's numbers at step ``k`` of the fused kernels, ``(sign, wd, decay, 1 - beta1, beta2,
+    1 - beta2, lr / (1 - beta1^k), sqrt(b), eps sqrt(b))``, ``b = 1 - beta2^k`` (``adam_prox``)."""
+    beta1, beta2 = group["betas"]
+    lr = _number(group["lr"])
+    wd = group["weight_decay"]
+    root_b = math.sqrt(1.0 - beta2**k)
+    return (-1.0 if group.get("maximize") else 1.0,
+            0.0 if decoupled else wd,               # Adam: g + wd w
+            1.0 - lr * wd if decoupled else 1.0,    # AdamW: w (1 - lr wd) first
+            1.0 - beta1, beta2, 1.0 - beta2, lr / (1.0 - beta1**k), root_b, group["eps"] * root_b)
+
+
 def _sgd_param(optimizer, group, param, state):
     momentum = group["momentum"]
     typed = np.float32 if param.dtype == torch.float32 else np.float64
-    hyper = tuple(typed(x) for x in (-1.0 if group.get("maximize") else 1.0, group["weight_decay"], momentum,
-                                     1.0 - group["dampening"], _number(group["lr"])))
+    hyper = tuple(typed(x) for x in sgd_hyper(group))
     w, g = param.detach().numpy(), param.grad.detach().numpy()
     buf = state["momentum_buffer"].detach().numpy() if momentum else w
     if w.size == 0:
@@ -154,18 +181,11 @@ def _separable(penalty, param, step):
 
 def _adam_param(group, param, state, amsgrad, decoupled):
     state["step"] += 1
-    k = _number(state["step"])
-    beta1, beta2 = group["betas"]
+    numbers = adam_hyper(group, _number(state["step"]), decoupled)
     lr = _number(group["lr"])
-    wd = group["weight_decay"]
-    root_b = math.sqrt(1.0 - beta2**k)
-    eps_b = group["eps"] * root_b
+    root_b, eps_b = numbers[7], numbers[8]
     typed = np.float32 if param.dtype == torch.float32 else np.float64
-    hyper = tuple(typed(x) for x in (
-        -1.0 if group.get("maximize") else 1.0,
-        0.0 if decoupled else wd,               # Adam: g + wd w
-        1.0 - lr * wd if decoupled else 1.0,    # AdamW: w (1 - lr wd) first
-        1.0 - beta1, beta2, 1.0 - beta2, lr / (1.0 - beta1**k), root_b, eps_b))
+    hyper = tuple(typed(x) for x in numbers)
     second = state["max_exp_avg_sq"] if amsgrad else state["exp_avg_sq"]
     w, g, m, v, vmax = (t.detach().numpy() for t in (param, param.grad, state["exp_avg"], state["exp_avg_sq"],
                                                      second))

@@ -34,6 +34,7 @@ from torch.optim import optimizer as _optimizer_module
 
 from ..penalties import L1, L2, ElasticNet, GroupLasso
 from ._fused import fused_step, may_fuse
+from ._fused_gpu import planned_step
 from ._prox import Metric, _one_launch, _triton, check_penalty, group_launch, prox_params_, strengths
 from ._steps import _ADAPTIVE, _number, _step_size
 
@@ -172,7 +173,8 @@ class Proximal(Optimizer):
 
     def _step(self, closure=None):
         inner = self._inner
-        if not (self.__dict__.get("fuse_step", True) and may_fuse(inner)):
+        route = self.__dict__.get("fuse_step", True) and may_fuse(inner)
+        if not route:
             loss = inner.step(closure)
             self.apply_prox()
             return loss
@@ -180,7 +182,9 @@ class Proximal(Optimizer):
         if closure is not None:         # as SGD's and Adam's step() do, before the update
             with torch.enable_grad():
                 loss = closure()
-        if not fused_step(inner):
+        done = (planned_step(inner, self.__dict__.setdefault("_plans", {})) if route == "triton"
+                else fused_step(inner))
+        if not done:
             inner.step()
             self.apply_prox()
         return loss

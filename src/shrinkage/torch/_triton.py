@@ -184,6 +184,207 @@ def _group_many_kernel(w_table, v_table, tensor_of_group, row_of_group, sizes, s
                tl.cast(eps, COMPUTE), tl.cast(tol, COMPUTE), METRIC, ROOT, MAX_NEWTON, COMPUTE, BLOCK)
 
 
+@triton.jit
+def _shrink(x, t, threshold, shift, KIND: tl.constexpr, SHRINK: tl.constexpr):
+    # the separable prox with step t: S(x, t threshold) / (1 + t shift), KIND 0 none, 1 soft, 2 positive
+    if KIND == 1:
+        x = _soft_threshold(x, t * threshold, False)
+    elif KIND == 2:
+        x = _soft_threshold(x, t * threshold, True)
+    if SHRINK:
+        x = x / (1.0 + t * shift)
+    return x
+
+
+@triton.jit
+def _sgd_update(w, g, buf, sign, wd, mu, fresh, lr, MOMENTUM: tl.constexpr, NESTEROV: tl.constexpr):
+    # PyTorch's SGD: g <- sign g + wd w; buf <- mu buf + (1 - dampening) g; g <- g + mu buf
+    # (Nesterov) or buf; w <- w - lr g. Returns (w, buf)
+    grad = sign * g + wd * w
+    if MOMENTUM:
+        buf = mu * buf + fresh * grad
+        if NESTEROV:
+            grad = grad + mu * buf
+        else:
+            grad = buf
+    return w - lr * grad, buf
+
+
+@triton.jit
+def _adam_update(w, g, m, v, vmax, sign, wd, decay, lerp, beta2, fresh, step_size, root_b, eps_b,
+                 AMSGRAD: tl.constexpr):
+    # PyTorch's Adam/AdamW (shrinkage._kernels.adam_prox._update): returns (w, m, v, vq, inv), vq
+    # the second moment the step divides by (max(vmax, v) with amsgrad), inv = sqrt(b) / (sqrt(vq)
+    # + eps sqrt(b)) the step per unit of lr
+    w = w * decay
+    grad = sign * g + wd * w
+    m = m + lerp * (grad - m)
+    v = beta2 * v + fresh * grad * grad
+    if AMSGRAD:
+        vq = tl.maximum(vmax, v)
+    else:
+        vq = v
+    inv = root_b / (tl.sqrt(vq) + eps_b)
+    return w - step_size * m * inv, m, v, vq, inv
+
+
+@triton.jit
+def _sgd_many_kernel(w_table, g_table, buf_table, tensor_of_block, start_of_block, sizes, sign: tl.float64,
+                     wd: tl.float64, mu: tl.float64, fresh: tl.float64, lr: tl.float64,
+                     threshold: tl.float64, shift: tl.float64, MOMENTUM: tl.constexpr, NESTEROV: tl.constexpr,
+                     KIND: tl.constexpr, SHRINK: tl.constexpr, DTYPE: tl.constexpr, COMPUTE: tl.constexpr,
+                     BLOCK: tl.constexpr):
+    # SGD's update and the separable prox (threshold = t l1, shift = t l2 for the prox's step t),
+    # over the blocks of several tensors (tables as in _enet_many_kernel); buf_table is read only
+    # with MOMENTUM
+    pid = tl.program_id(0)
+    k = tl.load(tensor_of_block + pid)
+    offs = tl.load(start_of_block + pid) + tl.arange(0, BLOCK)
+    mask = offs < tl.load(sizes + k)
+    w_ptr = tl.load(w_table + k).to(tl.pointer_type(DTYPE))
+    g_ptr = tl.load(g_table + k).to(tl.pointer_type(DTYPE))
+    w = tl.load(w_ptr + offs, mask=mask, other=0.0).to(COMPUTE)
+    g = tl.load(g_ptr + offs, mask=mask, other=0.0).to(COMPUTE)
+    if MOMENTUM:
+        buf_ptr = tl.load(buf_table + k).to(tl.pointer_type(DTYPE))
+        buf = tl.load(buf_ptr + offs, mask=mask, other=0.0).to(COMPUTE)
+    else:
+        buf = w
+    w, buf = _sgd_update(w, g, buf, tl.cast(sign, COMPUTE), tl.cast(wd, COMPUTE), tl.cast(mu, COMPUTE),
+                         tl.cast(fresh, COMPUTE), tl.cast(lr, COMPUTE), MOMENTUM, NESTEROV)
+    if MOMENTUM:
+        tl.store(buf_ptr + offs, buf.to(DTYPE), mask=mask)
+    x = _shrink(w, tl.cast(1.0, COMPUTE), tl.cast(threshold, COMPUTE), tl.cast(shift, COMPUTE), KIND, SHRINK)
+    tl.store(w_ptr + offs, x.to(DTYPE), mask=mask)
+
+
+@triton.jit
+def _adam_many_kernel(w_table, g_table, m_table, v_table, vmax_table, tensor_of_block, start_of_block, sizes,
+                      sign: tl.float64, wd: tl.float64, decay: tl.float64, lerp: tl.float64,
+                      beta2: tl.float64, fresh: tl.float64, step_size: tl.float64, root_b: tl.float64,
+                      eps_b: tl.float64,
+                      threshold: tl.float64, shift: tl.float64, AMSGRAD: tl.constexpr,
+                      KIND: tl.constexpr, SHRINK: tl.constexpr, DTYPE: tl.constexpr, COMPUTE: tl.constexpr,
+                      BLOCK: tl.constexpr):
+    # Adam's update and the separable prox in its metric, t_j = lr inv_j (threshold = lr l1, shift
+    # = lr l2), over the blocks of several tensors; vmax_table is read only with AMSGRAD
+    pid = tl.program_id(0)
+    k = tl.load(tensor_of_block + pid)
+    offs = tl.load(start_of_block + pid) + tl.arange(0, BLOCK)
+    mask = offs < tl.load(sizes + k)
+    w_ptr = tl.load(w_table + k).to(tl.pointer_type(DTYPE))
+    g_ptr = tl.load(g_table + k).to(tl.pointer_type(DTYPE))
+    m_ptr = tl.load(m_table + k).to(tl.pointer_type(DTYPE))
+    v_ptr = tl.load(v_table + k).to(tl.pointer_type(DTYPE))
+    w = tl.load(w_ptr + offs, mask=mask, other=0.0).to(COMPUTE)
+    g = tl.load(g_ptr + offs, mask=mask, other=0.0).to(COMPUTE)
+    m = tl.load(m_ptr + offs, mask=mask, other=0.0).to(COMPUTE)
+    v = tl.load(v_ptr + offs, mask=mask, other=0.0).to(COMPUTE)
+    if AMSGRAD:
+        vmax_ptr = tl.load(vmax_table + k).to(tl.pointer_type(DTYPE))
+        vmax = tl.load(vmax_ptr + offs, mask=mask, other=0.0).to(COMPUTE)
+    else:
+        vmax = v
+    w, m, v, vq, inv = _adam_update(
+        w, g, m, v, vmax, tl.cast(sign, COMPUTE), tl.cast(wd, COMPUTE), tl.cast(decay, COMPUTE),
+        tl.cast(lerp, COMPUTE), tl.cast(beta2, COMPUTE), tl.cast(fresh, COMPUTE), tl.cast(step_size, COMPUTE),
+        tl.cast(root_b, COMPUTE), tl.cast(eps_b, COMPUTE), AMSGRAD)
+    tl.store(m_ptr + offs, m.to(DTYPE), mask=mask)
+    tl.store(v_ptr + offs, v.to(DTYPE), mask=mask)
+    if AMSGRAD:
+        tl.store(vmax_ptr + offs, vq.to(DTYPE), mask=mask)
+    x = _shrink(w, inv, tl.cast(threshold, COMPUTE), tl.cast(shift, COMPUTE), KIND, SHRINK)
+    tl.store(w_ptr + offs, x.to(DTYPE), mask=mask)
+
+
+@triton.jit
+def _sgd_group_many_kernel(w_table, g_table, buf_table, tensor_of_group, row_of_group, sizes, strides_group,
+                           strides_elem, lam_ptr, sign: tl.float64, wd: tl.float64, mu: tl.float64,
+                           fresh: tl.float64, lr: tl.float64, step: tl.float64, MOMENTUM: tl.constexpr,
+                           NESTEROV: tl.constexpr, DTYPE: tl.constexpr, COMPUTE: tl.constexpr,
+                           BLOCK: tl.constexpr):
+    # SGD's update of one group (a row of a strided view, as in _group_many_kernel), then its block
+    # soft-thresholding at step lam_ptr[p]
+    p = tl.program_id(0)
+    k = tl.load(tensor_of_group + p)
+    w_ptr = tl.load(w_table + k).to(tl.pointer_type(DTYPE))
+    g_ptr = tl.load(g_table + k).to(tl.pointer_type(DTYPE))
+    buf_ptr = tl.load(buf_table + k).to(tl.pointer_type(DTYPE))
+    base = tl.load(row_of_group + p) * tl.load(strides_group + k)
+    size = tl.load(sizes + k)
+    stride_elem = tl.load(strides_elem + k)
+    for start in range(0, size, BLOCK):
+        offs = start + tl.arange(0, BLOCK)
+        mask = offs < size
+        at = base + offs * stride_elem
+        w = tl.load(w_ptr + at, mask=mask, other=0.0).to(COMPUTE)
+        g = tl.load(g_ptr + at, mask=mask, other=0.0).to(COMPUTE)
+        if MOMENTUM:
+            buf = tl.load(buf_ptr + at, mask=mask, other=0.0).to(COMPUTE)
+        else:
+            buf = w
+        w, buf = _sgd_update(w, g, buf, tl.cast(sign, COMPUTE), tl.cast(wd, COMPUTE), tl.cast(mu, COMPUTE),
+                             tl.cast(fresh, COMPUTE), tl.cast(lr, COMPUTE), MOMENTUM, NESTEROV)
+        if MOMENTUM:
+            tl.store(buf_ptr + at, buf.to(DTYPE), mask=mask)
+        tl.store(w_ptr + at, w.to(DTYPE), mask=mask)
+    # the row's new values, written by this program's threads, are read back by its threads
+    tl.debug_barrier()
+    bound = tl.cast(step, COMPUTE) * tl.load(lam_ptr + p).to(COMPUTE)
+    zero = tl.cast(0.0, COMPUTE)
+    _group_row(w_ptr, w_ptr, base, size, stride_elem, bound, zero, zero, False, False, 0, COMPUTE, BLOCK)
+
+
+@triton.jit
+def _adam_group_many_kernel(w_table, g_table, m_table, v_table, vmax_table, tensor_of_group, row_of_group,
+                            sizes, strides_group, strides_elem, lam_ptr, sign: tl.float64, wd: tl.float64,
+                            decay: tl.float64, lerp: tl.float64, beta2: tl.float64, fresh: tl.float64,
+                            step_size: tl.float64, root_b: tl.float64, eps_b: tl.float64, lr: tl.float64,
+                            tol: tl.float64, AMSGRAD: tl.constexpr, MAX_NEWTON: tl.constexpr,
+                            DTYPE: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr):
+    # Adam's update of one group, then its prox in Adam's metric (_group_row with scale lr sqrt(b),
+    # d = sqrt(vq) + eps sqrt(b): t_j = lr inv_j)
+    p = tl.program_id(0)
+    k = tl.load(tensor_of_group + p)
+    w_ptr = tl.load(w_table + k).to(tl.pointer_type(DTYPE))
+    g_ptr = tl.load(g_table + k).to(tl.pointer_type(DTYPE))
+    m_ptr = tl.load(m_table + k).to(tl.pointer_type(DTYPE))
+    v_ptr = tl.load(v_table + k).to(tl.pointer_type(DTYPE))
+    vmax_ptr = tl.load(vmax_table + k).to(tl.pointer_type(DTYPE))
+    base = tl.load(row_of_group + p) * tl.load(strides_group + k)
+    size = tl.load(sizes + k)
+    stride_elem = tl.load(strides_elem + k)
+    for start in range(0, size, BLOCK):
+        offs = start + tl.arange(0, BLOCK)
+        mask = offs < size
+        at = base + offs * stride_elem
+        w = tl.load(w_ptr + at, mask=mask, other=0.0).to(COMPUTE)
+        g = tl.load(g_ptr + at, mask=mask, other=0.0).to(COMPUTE)
+        m = tl.load(m_ptr + at, mask=mask, other=0.0).to(COMPUTE)
+        v = tl.load(v_ptr + at, mask=mask, other=0.0).to(COMPUTE)
+        if AMSGRAD:
+            vmax = tl.load(vmax_ptr + at, mask=mask, other=0.0).to(COMPUTE)
+        else:
+            vmax = v
+        w, m, v, vq, _ = _adam_update(
+            w, g, m, v, vmax, tl.cast(sign, COMPUTE), tl.cast(wd, COMPUTE), tl.cast(decay, COMPUTE),
+            tl.cast(lerp, COMPUTE), tl.cast(beta2, COMPUTE), tl.cast(fresh, COMPUTE),
+            tl.cast(step_size, COMPUTE), tl.cast(root_b, COMPUTE), tl.cast(eps_b, COMPUTE), AMSGRAD)
+        tl.store(m_ptr + at, m.to(DTYPE), mask=mask)
+        tl.store(v_ptr + at, v.to(DTYPE), mask=mask)
+        if AMSGRAD:
+            tl.store(vmax_ptr + at, vq.to(DTYPE), mask=mask)
+        tl.store(w_ptr + at, w.to(DTYPE), mask=mask)
+    if AMSGRAD:
+        q_ptr = vmax_ptr
+    else:
+        q_ptr = v_ptr
+    tl.debug_barrier()
+    bound = tl.cast(lr * root_b, COMPUTE) * tl.load(lam_ptr + p).to(COMPUTE)
+    _group_row(w_ptr, q_ptr, base, size, stride_elem, bound, tl.cast(eps_b, COMPUTE),
+               tl.cast(tol, COMPUTE), True, True, MAX_NEWTON, COMPUTE, BLOCK)
+
+
 def _compute_dtype(tensor):
     return tl.float64 if tensor.dtype == torch.float64 else tl.float32
 
@@ -204,9 +405,10 @@ def enet_metric_(param, denom, scale, eps, root, l1, l2, positive):
 
 _TL_TYPES = {torch.float32: tl.float32, torch.float64: tl.float64, torch.float16: tl.float16,
              torch.bfloat16: tl.bfloat16}
-# tables of the tensor lists seen, keyed by their addresses, shapes and strides (a network's
-# parameters and optimizer state stay in place from step to step, so a table is built once, with
-# one copy to the device, and reused)
+# Tables of the tensor lists seen (their addresses; their layout), keyed by what they hold: a
+# network's parameters and optimizer state stay in place from step to step, so a table is built
+# once and reused. Gradients are new tensors after every ``zero_grad()``, but PyTorch's caching
+# allocator hands a backward pass the blocks the previous one freed, so their tables repeat too.
 _TABLES = {}
 
 
@@ -214,49 +416,57 @@ def _cached_table(key, build):
     table = _TABLES.get(key)
     if table is None:
         if len(_TABLES) > 64:
-            _TABLES.clear()
+            _TABLES.clear()     # (a table still read by a queued launch stays alive: stream-ordered frees)
         table = _TABLES[key] = build()
     return table
 
 
-def _block_table(params, denoms):
-    # denoms: the optimizer's state, tensors of the params' shapes, or None (no metric)
-    sources = params if denoms is None else denoms
+def _upload(values, device, dtype=torch.int64):
+    # from pinned memory without waiting: a copy from pageable memory to a GPU waits for the kernels
+    # queued before it (PyTorch's host allocator keeps the pinned block until the copy is done)
+    host = torch.tensor(values, dtype=dtype, pin_memory=device.type == "cuda")
+    return host.to(device, non_blocking=True)
+
+
+def address_table(tensors):
+    """A device tensor of the tensors' addresses (int64), one upload per new list of addresses."""
+    device = tensors[0].device
+    addresses = tuple(t.data_ptr() for t in tensors)
+    return _cached_table(("addresses", device, addresses), lambda: _upload(addresses, device))
+
+
+def _block_layout(params):
+    # (tensor_of_block, start_of_block, sizes): program p works on elements start_of_block[p] + [0,
+    # _BLOCK) of tensor tensor_of_block[p]
+    device = params[0].device
+    sizes = tuple(p.numel() for p in params)
 
     def build():
-        device = params[0].device
-        blocks = [triton.cdiv(p.numel(), _BLOCK) for p in params]
-        tensor_of_block = torch.repeat_interleave(torch.arange(len(params)), torch.tensor(blocks))
+        blocks = [triton.cdiv(n, _BLOCK) for n in sizes]
+        tensor_of_block = torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(blocks))
         first_block = torch.cumsum(torch.tensor([0, *blocks[:-1]]), 0)
         start_of_block = (torch.arange(len(tensor_of_block)) - first_block[tensor_of_block]) * _BLOCK
-        return tuple(t.to(device) for t in (
-            torch.tensor([p.data_ptr() for p in params], dtype=torch.int64),
-            torch.tensor([v.data_ptr() for v in sources], dtype=torch.int64),
-            tensor_of_block.to(torch.int32), start_of_block.to(torch.int64),
-            torch.tensor([p.numel() for p in params], dtype=torch.int64)))
+        return (_upload(tensor_of_block.tolist(), device, torch.int32),
+                _upload(start_of_block.tolist(), device), _upload(sizes, device))
 
-    key = ("blocks", *((p.data_ptr(), v.data_ptr(), p.numel()) for p, v in zip(params, sources, strict=True)))
-    return _cached_table(key, build)
+    return _cached_table(("blocks", device, sizes), build)
 
 
-def _row_table(rows, denoms):
-    # rows: (n_groups, size) strided views; denoms: views with the same shapes and strides, or None
+def _row_layout(rows):
+    # (tensor_of_group, row_of_group, sizes, strides_group, strides_elem) of (n_groups, size) views:
+    # program p works on row row_of_group[p] of tensor tensor_of_group[p]
+    device = rows[0].device
+    shapes = tuple((*r.shape, *r.stride()) for r in rows)
+
     def build():
-        device = rows[0].device
-        counts = torch.tensor([r.shape[0] for r in rows])
-        return tuple(t.to(device) for t in (
-            torch.tensor([r.data_ptr() for r in rows], dtype=torch.int64),
-            torch.tensor([v.data_ptr() for v in sources], dtype=torch.int64),
-            torch.repeat_interleave(torch.arange(len(rows)), counts).to(torch.int32),
-            torch.cat([torch.arange(n) for n in counts.tolist()]).to(torch.int64),
-            torch.tensor([r.shape[1] for r in rows], dtype=torch.int64),
-            torch.tensor([r.stride(0) for r in rows], dtype=torch.int64),
-            torch.tensor([r.stride(1) for r in rows], dtype=torch.int64)))
+        counts = [r.shape[0] for r in rows]
+        tensor_of_group = torch.repeat_interleave(torch.arange(len(rows)), torch.tensor(counts))
+        row_of_group = torch.cat([torch.arange(n) for n in counts])
+        return (_upload(tensor_of_group.tolist(), device, torch.int32),
+                _upload(row_of_group.tolist(), device),
+                *(_upload([s[i] for s in shapes], device) for i in (1, 2, 3)))
 
-    sources = rows if denoms is None else denoms
-    key = ("rows", *((r.data_ptr(), v.data_ptr(), *r.shape, *r.stride())
-                     for r, v in zip(rows, sources, strict=True)))
-    return _cached_table(key, build)
+    return _cached_table(("rows", device, shapes), build)
 
 
 class Launch:
@@ -271,7 +481,12 @@ class Launch:
         self._args = args
 
     def __call__(self, scale, eps):
-        self._kernel[self.grid](scale=float(scale), eps=float(eps), **self._args)
+        self.run(scale=float(scale), eps=float(eps))
+
+    def run(self, **changing):
+        """Launch with the planned arguments and ``changing`` (those that change between steps)."""
+        if self.grid[0]:
+            self._kernel[self.grid](**self._args, **changing)
 
 
 def plan_enet_many(params, denoms, root, l1, l2, positive):
@@ -279,7 +494,9 @@ def plan_enet_many(params, denoms, root, l1, l2, positive):
     (their addresses fixed), called with ``(scale, eps)``: in Adam's metric as :func:`enet_metric_`
     (``denoms`` the optimizer's state, of the same dtype and shapes), or with the scalar step
     ``scale`` (``denoms`` None, ``eps`` unused); ``l1, l2`` numbers."""
-    w_table, v_table, tensor_of_block, start_of_block, sizes = _block_table(params, denoms)
+    tensor_of_block, start_of_block, sizes = _block_layout(params)
+    w_table = address_table(params)
+    v_table = w_table if denoms is None else address_table(denoms)
     return Launch(_enet_many_kernel, tensor_of_block.numel(), w_table=w_table, v_table=v_table,
                   tensor_of_block=tensor_of_block, start_of_block=start_of_block, sizes=sizes,
                   l1=float(l1), l2=float(l2), METRIC=denoms is not None, ROOT=root, POSITIVE=positive,
@@ -294,8 +511,9 @@ def plan_group_many(rows, denoms, lam, root, tol):
     None (a scalar step, passed as ``scale``); ``lam``: a float64 CUDA tensor of the strengths of
     all the groups, tensor after tensor. The launch is called with ``(scale, eps)``.
     """
-    (w_table, v_table, tensor_of_group, row_of_group, sizes, strides_group,
-     strides_elem) = _row_table(rows, denoms)
+    tensor_of_group, row_of_group, sizes, strides_group, strides_elem = _row_layout(rows)
+    w_table = address_table(rows)
+    v_table = w_table if denoms is None else address_table(denoms)
     largest = max(r.shape[1] for r in rows)
     return Launch(_group_many_kernel, tensor_of_group.numel(), w_table=w_table, v_table=v_table,
                   tensor_of_group=tensor_of_group, row_of_group=row_of_group, sizes=sizes,
@@ -315,3 +533,71 @@ def group_(groups, denom, lam, scale, eps, root, metric, tol):
         METRIC=metric, ROOT=root, MAX_NEWTON=_MAX_NEWTON,
         COMPUTE=_compute_dtype(groups), BLOCK=min(_GROUP_BLOCK, triton.next_power_of_2(size)))
     return groups
+
+
+# The optimizer's update and the prox in one launch per parameter group (shrinkage.torch._fused_gpu).
+# Each plan is a Launch run with the gradients' table (``g_table``, see :func:`address_table`)
+# and the step's numbers: SGD ``sign, wd, mu, fresh, lr`` (``_fused.sgd_hyper``), Adam ``sign,
+# wd, decay, lerp, beta2, fresh, step_size, root_b, eps_b`` (``_fused.adam_hyper``); the
+# separable ones ``threshold, shift`` (``t l1, t l2``, ``t`` the prox's step: SGD's scalar step,
+# Adam's lr), the group ones the prox's ``step`` (SGD) or ``lr`` (Adam). ``kind``: 0 no prox, 1
+# soft-thresholding, 2 its one-sided form; ``shrink``: divide by ``1 + t shift``.
+
+
+def _table_or(tensors, fallback):
+    return fallback if tensors is None else address_table(tensors)
+
+
+def plan_sgd_flat(params, buffers, nesterov, kind, shrink):
+    """SGD (``buffers`` its momentum buffers, or None without momentum) and a separable prox over
+    contiguous CUDA tensors of one dtype."""
+    tensor_of_block, start_of_block, sizes = _block_layout(params)
+    w_table = address_table(params)
+    return Launch(_sgd_many_kernel, tensor_of_block.numel(), w_table=w_table,
+                  buf_table=_table_or(buffers, w_table), tensor_of_block=tensor_of_block,
+                  start_of_block=start_of_block, sizes=sizes, MOMENTUM=buffers is not None, NESTEROV=nesterov,
+                  KIND=kind, SHRINK=shrink, DTYPE=_TL_TYPES[params[0].dtype],
+                  COMPUTE=_compute_dtype(params[0]), BLOCK=_BLOCK)
+
+
+def plan_adam_flat(params, exp_avg, exp_avg_sq, max_exp_avg_sq, kind, shrink):
+    """Adam/AdamW (``max_exp_avg_sq`` None without amsgrad) and a separable prox in its metric."""
+    tensor_of_block, start_of_block, sizes = _block_layout(params)
+    v_table = address_table(exp_avg_sq)
+    return Launch(_adam_many_kernel, tensor_of_block.numel(), w_table=address_table(params),
+                  m_table=address_table(exp_avg), v_table=v_table,
+                  vmax_table=_table_or(max_exp_avg_sq, v_table), tensor_of_block=tensor_of_block,
+                  start_of_block=start_of_block, sizes=sizes, AMSGRAD=max_exp_avg_sq is not None, KIND=kind,
+                  SHRINK=shrink, DTYPE=_TL_TYPES[params[0].dtype], COMPUTE=_compute_dtype(params[0]),
+                  BLOCK=_BLOCK)
+
+
+def _rows_block(rows):
+    return min(_GROUP_BLOCK, triton.next_power_of_2(max(1, *(r.shape[1] for r in rows))))
+
+
+def plan_sgd_rows(rows, buffers, lam, nesterov):
+    """SGD and the group lasso over the rows of ``(n_groups, size)`` views (``buffers``: views of
+    the momentum buffers with the same strides, or None); ``lam`` a float64 CUDA tensor of the
+    strengths of all the groups, tensor after tensor."""
+    tensor_of_group, row_of_group, sizes, strides_group, strides_elem = _row_layout(rows)
+    w_table = address_table(rows)
+    return Launch(_sgd_group_many_kernel, tensor_of_group.numel(), w_table=w_table,
+                  buf_table=_table_or(buffers, w_table), tensor_of_group=tensor_of_group,
+                  row_of_group=row_of_group, sizes=sizes, strides_group=strides_group,
+                  strides_elem=strides_elem, lam_ptr=lam, MOMENTUM=buffers is not None, NESTEROV=nesterov,
+                  DTYPE=_TL_TYPES[rows[0].dtype], COMPUTE=_compute_dtype(rows[0]), BLOCK=_rows_block(rows))
+
+
+def plan_adam_rows(rows, exp_avg, exp_avg_sq, max_exp_avg_sq, lam, tol):
+    """Adam/AdamW and the group lasso in its metric over the rows of ``(n_groups, size)`` views
+    (the state as views with the same strides; ``max_exp_avg_sq`` None without amsgrad)."""
+    tensor_of_group, row_of_group, sizes, strides_group, strides_elem = _row_layout(rows)
+    v_table = address_table(exp_avg_sq)
+    return Launch(_adam_group_many_kernel, tensor_of_group.numel(), w_table=address_table(rows),
+                  m_table=address_table(exp_avg), v_table=v_table,
+                  vmax_table=_table_or(max_exp_avg_sq, v_table), tensor_of_group=tensor_of_group,
+                  row_of_group=row_of_group, sizes=sizes, strides_group=strides_group,
+                  strides_elem=strides_elem, lam_ptr=lam, tol=float(tol), AMSGRAD=max_exp_avg_sq is not None,
+                  MAX_NEWTON=_MAX_NEWTON, DTYPE=_TL_TYPES[rows[0].dtype], COMPUTE=_compute_dtype(rows[0]),
+                  BLOCK=_rows_block(rows))
