@@ -21,8 +21,11 @@ times, interleaved in every repeat so that machine noise hits all alike:
   pass (``fuse_step``), elsewhere ``step`` then ``prox`` — and the same with the group's
   penalty taken away; their difference over ``train`` is what the penalty adds to a training step
   through the wrapper (paired within each repeat, then the median);
-- ``fused=True step`` (CPU): PyTorch's own one-pass kernel of the optimizer (``fused=True``), the
+- ``fused=True step``: PyTorch's own one-pass kernel of the optimizer (``fused=True``), the
   fastest step PyTorch has, for scale;
+- on CUDA (with Triton), ``Triton step``: ``Proximal.step`` with the update and the prox as one
+  Triton launch per group (``shrinkage.torch._fused.GPU`` on; off by default until checked on a
+  GPU), its penalty over ``train`` as above, and the training step through it as a whole;
 - ``train+prox``: forward + backward + ``Proximal.step()``, reported as ``(train+prox) / train - 1``:
   the training step through the wrapper against the one with the optimizer alone, measured as a
   whole (paired; negative where the fused step is faster than PyTorch's default step);
@@ -50,7 +53,7 @@ import time  # noqa: E402
 import torch  # noqa: E402
 
 from shrinkage.penalties import L1, GroupLasso  # noqa: E402
-from shrinkage.torch import Proximal, penalty_loss  # noqa: E402
+from shrinkage.torch import Proximal, _fused, _prox, penalty_loss  # noqa: E402
 
 CUDA_CALLS = 20     # calls per CUDA timing, queued back to back
 
@@ -117,34 +120,57 @@ def bench(device, widths, batch, repeats, optimizer_name, penalty):
         finally:
             groups[0]["penalty"] = penalty
 
-    # PyTorch's one-pass kernel of the same optimizer over the same parameters (its own state)
-    torch_fused = None
-    if device == "cpu":
-        torch_fused = (torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9, fused=True)
-                       if optimizer_name == "SGD"
-                       else torch.optim.Adam(model.parameters(), lr=1e-4, fused=True))
+    def triton(fn):
+        # fn with the CUDA update + prox launch (shrinkage.torch._fused_gpu) turned on
+        def run():
+            _fused.GPU = True
+            try:
+                fn()
+            finally:
+                _fused.GPU = False
+        return run
 
-    for _ in range(3):      # warm-up: optimizer state, allocator, Newton's path
+    # PyTorch's one-pass kernel of the same optimizer over the same parameters (its own state)
+    torch_fused = (torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9, fused=True)
+                   if optimizer_name == "SGD"
+                   else torch.optim.Adam(model.parameters(), lr=1e-4, fused=True))
+    with_triton = device == "cuda" and _prox._triton() is not None
+
+    for _ in range(3):      # warm-up: optimizer state, allocator, Newton's path, Triton's compilation
         forward_backward()
         opt.step()
         proximal_step_without_penalty()
-        if torch_fused is not None:
-            torch_fused.step()
+        torch_fused.step()
+        if with_triton:
+            triton(opt.step)()
+            triton(proximal_step_without_penalty)()
     calls = CUDA_CALLS if device == "cuda" else 1
-    rows = {"step": [], "prox": [], "train": [], "train_prox": [], "train_term": [], "proximal": [],
-            "proximal_free": [], "torch_fused": []}
+    rows = {k: [] for k in ("step", "prox", "train", "train_prox", "train_term", "proximal", "proximal_free",
+                            "torch_fused", "triton", "triton_free", "train_triton")}
     for _ in range(repeats):
         forward_backward()
         rows["step"].append(timed(inner.step, device, calls))
         rows["prox"].append(timed(opt.apply_prox, device, calls))
         rows["proximal"].append(timed(opt.step, device, calls))
         rows["proximal_free"].append(timed(proximal_step_without_penalty, device, calls))
-        if torch_fused is not None:
-            rows["torch_fused"].append(timed(torch_fused.step, device, calls))
+        rows["torch_fused"].append(timed(torch_fused.step, device, calls))
+        if with_triton:
+            rows["triton"].append(timed(triton(opt.step), device, calls))
+            rows["triton_free"].append(timed(triton(proximal_step_without_penalty), device, calls))
         rows["train"].append(timed(train, device, calls))
         rows["train_prox"].append(timed(train_with_prox, device, calls))
+        if with_triton:
+            rows["train_triton"].append(timed(triton(train_with_prox), device, calls))
         rows["train_term"].append(timed(train_with_term, device, calls))
     med = {k: statistics.median(v) if v else None for k, v in rows.items()}
+
+    def paired(numerator, base, over):
+        # the median over repeats of each repeat's own (numerator - base) / over
+        if not rows[numerator]:
+            return None
+        return statistics.median((a - b) / t for a, b, t in zip(rows[numerator], rows[base], rows[over],
+                                                                   strict=True))
+
     n_params = sum(p.numel() for p in model.parameters())
     return {
         "device": device, "optimizer": optimizer_name, "penalty": repr(penalty), "n_params": n_params,
@@ -152,12 +178,11 @@ def bench(device, widths, batch, repeats, optimizer_name, penalty):
         "median_s": med,
         "prox_over_step": med["prox"] / med["step"],
         "prox_over_train": med["prox"] / med["train"],
-        "penalty_in_proximal_step_over_train": statistics.median(
-            (a - b) / t
-            for a, b, t in zip(rows["proximal"], rows["proximal_free"], rows["train"], strict=True)),
+        "penalty_in_proximal_step_over_train": paired("proximal", "proximal_free", "train"),
         # paired: the difference within each repeat, then the median (drift between repeats cancels)
-        "proximal_step_over_train": statistics.median(
-            (a - b) / b for a, b in zip(rows["train_prox"], rows["train"], strict=True)),
+        "proximal_step_over_train": paired("train_prox", "train", "train"),
+        "penalty_in_triton_step_over_train": paired("triton", "triton_free", "train"),
+        "triton_step_over_train": paired("train_triton", "train", "train"),
         "loss_term_over_train": (med["train_term"] - med["train"]) / med["train"],
     }
 
@@ -180,8 +205,12 @@ def main():
           f"{torch.get_num_threads()} thread(s); CUDA available: {torch.cuda.is_available()}")
     print("| device | optimizer | penalty | step ms | prox ms | train ms | prox/step | prox/train "
           "| Proximal.step ms | its penalty/train | fused=True step ms | (train+prox)/train - 1 "
-          "| loss term/train |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| loss term/train | Triton step ms | its penalty/train | (train+Triton step)/train - 1 |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+
+    def percent(x):
+        return "—" if x is None else f"{100 * x:.1f}%"
+
     for device in devices:
         for optimizer_name in ("SGD", "Adam"):
             for penalty in [p for p in (L1(1e-4), GroupLasso(1e-4, dim=0))
@@ -190,14 +219,15 @@ def main():
                 results.append(r)
                 m = r["median_s"]
                 digits = 3 if device == "cuda" else 1
-                step, prox, train, proximal, torch_fused = (
+                step, prox, train, proximal, torch_fused, triton = (
                     "—" if m[k] is None else f"{1e3 * m[k]:.{digits}f}"
-                    for k in ("step", "prox", "train", "proximal", "torch_fused"))
+                    for k in ("step", "prox", "train", "proximal", "torch_fused", "triton"))
                 print(f"| {device} | {optimizer_name} | {r['penalty']} | {step} | {prox} | {train} | "
-                      f"{r['prox_over_step']:.2f} | {100 * r['prox_over_train']:.1f}% | {proximal} | "
-                      f"{100 * r['penalty_in_proximal_step_over_train']:.1f}% | {torch_fused} | "
-                      f"{100 * r['proximal_step_over_train']:.1f}% | "
-                      f"{100 * r['loss_term_over_train']:.1f}% |",
+                      f"{r['prox_over_step']:.2f} | {percent(r['prox_over_train'])} | {proximal} | "
+                      f"{percent(r['penalty_in_proximal_step_over_train'])} | {torch_fused} | "
+                      f"{percent(r['proximal_step_over_train'])} | {percent(r['loss_term_over_train'])} | "
+                      f"{triton} | {percent(r['penalty_in_triton_step_over_train'])} | "
+                      f"{percent(r['triton_step_over_train'])} |",
                       flush=True)
     print(f"parameters: {results[0]['n_params']:,}, batch 256, medians of {args.repeats} repeats")
     if args.json:
