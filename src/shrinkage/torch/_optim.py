@@ -107,7 +107,9 @@ class Proximal(Optimizer):
         computation (exactly one of these classes, no step hooks or scheduler wrapper on the wrapped
         optimizer, contiguous float32/float64 parameters with dense gradients and existing state;
         see ``shrinkage.torch._fused``), else the optimizer's own ``step()`` runs. ``False``:
-        always the optimizer's ``step()``, then the prox.
+        always the optimizer's ``step()``, then the prox. (The same for CUDA parameters, one
+        Triton launch per parameter group, is written — ``shrinkage.torch._fused_gpu`` — but off
+        until it has run on a GPU: ``shrinkage.torch._fused.GPU``.)
     """
 
     def __init__(self, optimizer, fuse_step=True):
