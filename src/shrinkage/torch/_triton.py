@@ -192,7 +192,10 @@ def _shrink(x, t, threshold, shift, KIND: tl.constexpr, SHRINK: tl.constexpr):
     elif KIND == 2:
         x = _soft_threshold(x, t * threshold, True)
     if SHRINK:
-        x = x / (1.0 + t * shift)
+        if x.dtype == tl.float32:
+            x = tl.div_rn(x, 1.0 + t * shift)       # (correctly rounded, as on CPU)
+        else:
+            x = x / (1.0 + t * shift)
     return x
 
 
@@ -224,7 +227,11 @@ def _adam_update(w, g, m, v, vmax, sign, wd, decay, lerp, beta2, fresh, step_siz
         vq = tl.maximum(vmax, v)
     else:
         vq = v
-    inv = root_b / (tl.sqrt(vq) + eps_b)
+    if vq.dtype == tl.float32:
+        # correctly rounded, as PyTorch's kernels (Triton's float32 sqrt and division are approximate)
+        inv = tl.div_rn(root_b, tl.sqrt_rn(vq) + eps_b)
+    else:
+        inv = root_b / (tl.sqrt(vq) + eps_b)
     return w - step_size * m * inv, m, v, vq, inv
 
 

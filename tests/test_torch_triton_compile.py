@@ -1,0 +1,89 @@
+"""The Triton kernels of ``shrinkage.torch._triton`` compile for a GPU, on a machine without one.
+
+Triton compiles ahead of time for a named target (MLIR to PTX, then NVIDIA's ``ptxas``, shipped
+with Triton): a kernel that does not type-check, or a loop whose variables change type, fails here
+rather than at a user's first step. Every variant the planned launches use is compiled for sm_90
+(H100/H200), in float32 and float64; the float32 Adam update is checked to use correctly rounded
+square roots and divisions (as PyTorch's kernels; Triton's defaults are approximate), and the
+fused group kernels to have the barrier between a group's update and its prox. Skipped where
+Triton does not import (PyTorch's CPU builds, CI); ``tests/test_torch_cuda.py`` runs the kernels.
+"""
+
+import inspect
+import re
+
+import pytest
+
+pytest.importorskip("torch")
+triton = pytest.importorskip("triton")
+
+try:
+    import triton.language as tl
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    from shrinkage.torch import _triton as kernels
+except ImportError as exc:     # another Triton version's layout
+    pytest.skip(f"Triton's ahead-of-time compiler is not importable: {exc}", allow_module_level=True)
+
+TARGET = GPUTarget("cuda", 90, 32)
+_POINTERS = {"tensor_of_block": "*i32", "tensor_of_group": "*i32", "lam_ptr": "*fp64"}
+
+
+def _signature(fn, constexprs):
+    """Argument types as the launches pass them: tables and layouts int64 pointers (the tensor
+    index int32), float64 numbers."""
+    signature = {}
+    for name, param in inspect.signature(fn.fn).parameters.items():
+        if name in constexprs:
+            signature[name] = "constexpr"
+        elif param.annotation == tl.float64:
+            signature[name] = "fp64"
+        else:
+            signature[name] = _POINTERS.get(name, "*i64")
+    return signature
+
+
+def _compile(fn, **constexprs):
+    names = list(inspect.signature(fn.fn).parameters)
+    source = ASTSource(fn=fn, signature=_signature(fn, constexprs),
+                       constexprs={(names.index(k),): v for k, v in constexprs.items()})
+    return triton.compile(source, target=TARGET)
+
+
+def _variants():
+    for dtype in (tl.float32, tl.float64):
+        kinds = {"DTYPE": dtype, "COMPUTE": dtype}
+        for momentum, nesterov in ((False, False), (True, False), (True, True)):
+            for kind in (0, 1, 2):
+                for shrink in (False, True):
+                    yield "_sgd_many_kernel", {**kinds, "MOMENTUM": momentum, "NESTEROV": nesterov,
+                                               "KIND": kind, "SHRINK": shrink, "BLOCK": 1024}
+            yield "_sgd_group_many_kernel", {**kinds, "MOMENTUM": momentum, "NESTEROV": nesterov,
+                                             "BLOCK": 1024}
+        for amsgrad in (False, True):
+            for kind in (0, 1, 2):
+                for shrink in (False, True):
+                    yield "_adam_many_kernel", {**kinds, "AMSGRAD": amsgrad, "KIND": kind, "SHRINK": shrink,
+                                                "BLOCK": 1024}
+            yield "_adam_group_many_kernel", {**kinds, "AMSGRAD": amsgrad, "MAX_NEWTON": 50, "BLOCK": 256}
+        for metric in (False, True):
+            common = {**kinds, "METRIC": metric, "ROOT": True}
+            yield "_enet_many_kernel", {**common, "POSITIVE": False, "BLOCK": 1024}
+            yield "_group_many_kernel", {**common, "MAX_NEWTON": 50, "BLOCK": 256}
+
+
+VARIANTS = list(_variants())
+
+
+@pytest.mark.parametrize(("name", "constexprs"), VARIANTS,
+                         ids=[f"{n}-{i}" for i, (n, _) in enumerate(VARIANTS)])
+def test_every_planned_kernel_variant_compiles_for_sm90(name, constexprs):
+    compiled = _compile(getattr(kernels, name), **constexprs)
+    ptx = compiled.asm["ptx"]
+    assert compiled.asm["cubin"]
+    if "group_many" in name and name != "_group_many_kernel":
+        assert "bar.sync" in ptx            # the group's update is visible to the whole program
+    if name.startswith("_adam") and constexprs["DTYPE"] == tl.float32:
+        ops = set(re.findall(r"\b(?:sqrt|div)\.[a-z0-9.]+", ptx))
+        assert {"sqrt.rn.f32", "div.rn.f32"} <= ops
