@@ -200,39 +200,65 @@ def _shrink(x, t, threshold, shift, KIND: tl.constexpr, SHRINK: tl.constexpr):
 
 
 @triton.jit
-def _sgd_update(w, g, buf, sign, wd, mu, fresh, lr, MOMENTUM: tl.constexpr, NESTEROV: tl.constexpr):
-    # PyTorch's SGD: g <- sign g + wd w; buf <- mu buf + (1 - dampening) g; g <- g + mu buf
-    # (Nesterov) or buf; w <- w - lr g. Returns (w, buf)
-    grad = sign * g + wd * w
+def _sgd_at(w_ptr, g_ptr, buf_ptr, at, mask, sign, wd, mu, fresh, lr, MOMENTUM: tl.constexpr,
+            NESTEROV: tl.constexpr, COMPUTE: tl.constexpr):
+    # PyTorch's SGD on the elements `at`: g <- sign g + wd w; buf <- mu buf + (1 - dampening) g;
+    # g <- g + mu buf (Nesterov) or buf; w <- w - lr g. The buffer is written (with MOMENTUM);
+    # the new w is returned, for the caller's prox. The numbers are float64 scalars.
+    w = tl.load(w_ptr + at, mask=mask, other=0.0).to(COMPUTE)
+    g = tl.load(g_ptr + at, mask=mask, other=0.0).to(COMPUTE)
+    grad = tl.cast(sign, COMPUTE) * g + tl.cast(wd, COMPUTE) * w
     if MOMENTUM:
-        buf = mu * buf + fresh * grad
+        buf = tl.load(buf_ptr + at, mask=mask, other=0.0).to(COMPUTE)
+        buf = tl.cast(mu, COMPUTE) * buf + tl.cast(fresh, COMPUTE) * grad
+        tl.store(buf_ptr + at, buf.to(buf_ptr.dtype.element_ty), mask=mask)
         if NESTEROV:
-            grad = grad + mu * buf
+            grad = grad + tl.cast(mu, COMPUTE) * buf
         else:
             grad = buf
-    return w - lr * grad, buf
+    return w - tl.cast(lr, COMPUTE) * grad
 
 
 @triton.jit
-def _adam_update(w, g, m, v, vmax, sign, wd, decay, lerp, beta2, fresh, step_size, root_b, eps_b,
-                 AMSGRAD: tl.constexpr):
-    # PyTorch's Adam/AdamW (shrinkage._kernels.adam_prox._update): returns (w, m, v, vq, inv), vq
-    # the second moment the step divides by (max(vmax, v) with amsgrad), inv = sqrt(b) / (sqrt(vq)
-    # + eps sqrt(b)) the step per unit of lr
-    w = w * decay
-    grad = sign * g + wd * w
-    m = m + lerp * (grad - m)
-    v = beta2 * v + fresh * grad * grad
+def _adam_at(w_ptr, g_ptr, m_ptr, v_ptr, vmax_ptr, at, mask, sign, wd, decay, lerp, beta2, fresh, step_size,
+             root_b, eps_b, AMSGRAD: tl.constexpr, COMPUTE: tl.constexpr):
+    # PyTorch's Adam/AdamW on the elements `at` (shrinkage._kernels.adam_prox._update): m, v and,
+    # with AMSGRAD, vmax written; returns (w, inv), the new w (for the caller's prox) and
+    # inv = sqrt(b) / (sqrt(vq) + eps sqrt(b)), the step per unit of lr (vq: max(vmax, v) with
+    # amsgrad, else v). The numbers are float64 scalars.
+    w = tl.load(w_ptr + at, mask=mask, other=0.0).to(COMPUTE) * tl.cast(decay, COMPUTE)
+    g = tl.load(g_ptr + at, mask=mask, other=0.0).to(COMPUTE)
+    m = tl.load(m_ptr + at, mask=mask, other=0.0).to(COMPUTE)
+    v = tl.load(v_ptr + at, mask=mask, other=0.0).to(COMPUTE)
+    grad = tl.cast(sign, COMPUTE) * g + tl.cast(wd, COMPUTE) * w
+    m = m + tl.cast(lerp, COMPUTE) * (grad - m)
+    v = tl.cast(beta2, COMPUTE) * v + tl.cast(fresh, COMPUTE) * grad * grad
+    tl.store(m_ptr + at, m.to(m_ptr.dtype.element_ty), mask=mask)
+    tl.store(v_ptr + at, v.to(v_ptr.dtype.element_ty), mask=mask)
     if AMSGRAD:
-        vq = tl.maximum(vmax, v)
+        vq = tl.maximum(tl.load(vmax_ptr + at, mask=mask, other=0.0).to(COMPUTE), v)
+        tl.store(vmax_ptr + at, vq.to(vmax_ptr.dtype.element_ty), mask=mask)
     else:
         vq = v
-    if vq.dtype == tl.float32:
+    if COMPUTE == tl.float32:
         # correctly rounded, as PyTorch's kernels (Triton's float32 sqrt and division are approximate)
-        inv = tl.div_rn(root_b, tl.sqrt_rn(vq) + eps_b)
+        inv = tl.div_rn(tl.cast(root_b, COMPUTE), tl.sqrt_rn(vq) + tl.cast(eps_b, COMPUTE))
     else:
-        inv = root_b / (tl.sqrt(vq) + eps_b)
-    return w - step_size * m * inv, m, v, vq, inv
+        inv = tl.cast(root_b, COMPUTE) / (tl.sqrt(vq) + tl.cast(eps_b, COMPUTE))
+    return w - tl.cast(step_size, COMPUTE) * m * inv, inv
+
+
+@triton.jit
+def _fused_block(tensor_of_block, start_of_block, sizes, w_table, g_table, DTYPE: tl.constexpr,
+                 BLOCK: tl.constexpr):
+    # a block program's tensor k, its elements and the addresses of that tensor's w and g
+    pid = tl.program_id(0)
+    k = tl.load(tensor_of_block + pid)
+    offs = tl.load(start_of_block + pid) + tl.arange(0, BLOCK)
+    mask = offs < tl.load(sizes + k)
+    w_ptr = tl.load(w_table + k).to(tl.pointer_type(DTYPE))
+    g_ptr = tl.load(g_table + k).to(tl.pointer_type(DTYPE))
+    return k, offs, mask, w_ptr, g_ptr
 
 
 @triton.jit
@@ -244,23 +270,10 @@ def _sgd_many_kernel(w_table, g_table, buf_table, tensor_of_block, start_of_bloc
     # SGD's update and the separable prox (threshold = t l1, shift = t l2 for the prox's step t),
     # over the blocks of several tensors (tables as in _enet_many_kernel); buf_table is read only
     # with MOMENTUM
-    pid = tl.program_id(0)
-    k = tl.load(tensor_of_block + pid)
-    offs = tl.load(start_of_block + pid) + tl.arange(0, BLOCK)
-    mask = offs < tl.load(sizes + k)
-    w_ptr = tl.load(w_table + k).to(tl.pointer_type(DTYPE))
-    g_ptr = tl.load(g_table + k).to(tl.pointer_type(DTYPE))
-    w = tl.load(w_ptr + offs, mask=mask, other=0.0).to(COMPUTE)
-    g = tl.load(g_ptr + offs, mask=mask, other=0.0).to(COMPUTE)
-    if MOMENTUM:
-        buf_ptr = tl.load(buf_table + k).to(tl.pointer_type(DTYPE))
-        buf = tl.load(buf_ptr + offs, mask=mask, other=0.0).to(COMPUTE)
-    else:
-        buf = w
-    w, buf = _sgd_update(w, g, buf, tl.cast(sign, COMPUTE), tl.cast(wd, COMPUTE), tl.cast(mu, COMPUTE),
-                         tl.cast(fresh, COMPUTE), tl.cast(lr, COMPUTE), MOMENTUM, NESTEROV)
-    if MOMENTUM:
-        tl.store(buf_ptr + offs, buf.to(DTYPE), mask=mask)
+    k, offs, mask, w_ptr, g_ptr = _fused_block(tensor_of_block, start_of_block, sizes, w_table, g_table,
+                                               DTYPE, BLOCK)
+    buf_ptr = tl.load(buf_table + k).to(tl.pointer_type(DTYPE))
+    w = _sgd_at(w_ptr, g_ptr, buf_ptr, offs, mask, sign, wd, mu, fresh, lr, MOMENTUM, NESTEROV, COMPUTE)
     x = _shrink(w, tl.cast(1.0, COMPUTE), tl.cast(threshold, COMPUTE), tl.cast(shift, COMPUTE), KIND, SHRINK)
     tl.store(w_ptr + offs, x.to(DTYPE), mask=mask)
 
@@ -269,39 +282,32 @@ def _sgd_many_kernel(w_table, g_table, buf_table, tensor_of_block, start_of_bloc
 def _adam_many_kernel(w_table, g_table, m_table, v_table, vmax_table, tensor_of_block, start_of_block, sizes,
                       sign: tl.float64, wd: tl.float64, decay: tl.float64, lerp: tl.float64,
                       beta2: tl.float64, fresh: tl.float64, step_size: tl.float64, root_b: tl.float64,
-                      eps_b: tl.float64,
-                      threshold: tl.float64, shift: tl.float64, AMSGRAD: tl.constexpr,
+                      eps_b: tl.float64, threshold: tl.float64, shift: tl.float64, AMSGRAD: tl.constexpr,
                       KIND: tl.constexpr, SHRINK: tl.constexpr, DTYPE: tl.constexpr, COMPUTE: tl.constexpr,
                       BLOCK: tl.constexpr):
     # Adam's update and the separable prox in its metric, t_j = lr inv_j (threshold = lr l1, shift
     # = lr l2), over the blocks of several tensors; vmax_table is read only with AMSGRAD
-    pid = tl.program_id(0)
-    k = tl.load(tensor_of_block + pid)
-    offs = tl.load(start_of_block + pid) + tl.arange(0, BLOCK)
-    mask = offs < tl.load(sizes + k)
-    w_ptr = tl.load(w_table + k).to(tl.pointer_type(DTYPE))
-    g_ptr = tl.load(g_table + k).to(tl.pointer_type(DTYPE))
+    k, offs, mask, w_ptr, g_ptr = _fused_block(tensor_of_block, start_of_block, sizes, w_table, g_table,
+                                               DTYPE, BLOCK)
     m_ptr = tl.load(m_table + k).to(tl.pointer_type(DTYPE))
     v_ptr = tl.load(v_table + k).to(tl.pointer_type(DTYPE))
-    w = tl.load(w_ptr + offs, mask=mask, other=0.0).to(COMPUTE)
-    g = tl.load(g_ptr + offs, mask=mask, other=0.0).to(COMPUTE)
-    m = tl.load(m_ptr + offs, mask=mask, other=0.0).to(COMPUTE)
-    v = tl.load(v_ptr + offs, mask=mask, other=0.0).to(COMPUTE)
-    if AMSGRAD:
-        vmax_ptr = tl.load(vmax_table + k).to(tl.pointer_type(DTYPE))
-        vmax = tl.load(vmax_ptr + offs, mask=mask, other=0.0).to(COMPUTE)
-    else:
-        vmax = v
-    w, m, v, vq, inv = _adam_update(
-        w, g, m, v, vmax, tl.cast(sign, COMPUTE), tl.cast(wd, COMPUTE), tl.cast(decay, COMPUTE),
-        tl.cast(lerp, COMPUTE), tl.cast(beta2, COMPUTE), tl.cast(fresh, COMPUTE), tl.cast(step_size, COMPUTE),
-        tl.cast(root_b, COMPUTE), tl.cast(eps_b, COMPUTE), AMSGRAD)
-    tl.store(m_ptr + offs, m.to(DTYPE), mask=mask)
-    tl.store(v_ptr + offs, v.to(DTYPE), mask=mask)
-    if AMSGRAD:
-        tl.store(vmax_ptr + offs, vq.to(DTYPE), mask=mask)
+    vmax_ptr = tl.load(vmax_table + k).to(tl.pointer_type(DTYPE))
+    w, inv = _adam_at(w_ptr, g_ptr, m_ptr, v_ptr, vmax_ptr, offs, mask, sign, wd, decay, lerp, beta2, fresh,
+                      step_size, root_b, eps_b, AMSGRAD, COMPUTE)
     x = _shrink(w, inv, tl.cast(threshold, COMPUTE), tl.cast(shift, COMPUTE), KIND, SHRINK)
     tl.store(w_ptr + offs, x.to(DTYPE), mask=mask)
+
+
+@triton.jit
+def _fused_group(tensor_of_group, row_of_group, sizes, strides_group, strides_elem, w_table, g_table,
+                 DTYPE: tl.constexpr):
+    # a group program's tensor k, its row (base, size, stride_elem) and that tensor's w and g
+    p = tl.program_id(0)
+    k = tl.load(tensor_of_group + p)
+    base = tl.load(row_of_group + p) * tl.load(strides_group + k)
+    w_ptr = tl.load(w_table + k).to(tl.pointer_type(DTYPE))
+    g_ptr = tl.load(g_table + k).to(tl.pointer_type(DTYPE))
+    return p, k, base, tl.load(sizes + k), tl.load(strides_elem + k), w_ptr, g_ptr
 
 
 @triton.jit
@@ -312,28 +318,14 @@ def _sgd_group_many_kernel(w_table, g_table, buf_table, tensor_of_group, row_of_
                            BLOCK: tl.constexpr):
     # SGD's update of one group (a row of a strided view, as in _group_many_kernel), then its block
     # soft-thresholding at step lam_ptr[p]
-    p = tl.program_id(0)
-    k = tl.load(tensor_of_group + p)
-    w_ptr = tl.load(w_table + k).to(tl.pointer_type(DTYPE))
-    g_ptr = tl.load(g_table + k).to(tl.pointer_type(DTYPE))
+    p, k, base, size, stride_elem, w_ptr, g_ptr = _fused_group(
+        tensor_of_group, row_of_group, sizes, strides_group, strides_elem, w_table, g_table, DTYPE)
     buf_ptr = tl.load(buf_table + k).to(tl.pointer_type(DTYPE))
-    base = tl.load(row_of_group + p) * tl.load(strides_group + k)
-    size = tl.load(sizes + k)
-    stride_elem = tl.load(strides_elem + k)
     for start in range(0, size, BLOCK):
         offs = start + tl.arange(0, BLOCK)
         mask = offs < size
         at = base + offs * stride_elem
-        w = tl.load(w_ptr + at, mask=mask, other=0.0).to(COMPUTE)
-        g = tl.load(g_ptr + at, mask=mask, other=0.0).to(COMPUTE)
-        if MOMENTUM:
-            buf = tl.load(buf_ptr + at, mask=mask, other=0.0).to(COMPUTE)
-        else:
-            buf = w
-        w, buf = _sgd_update(w, g, buf, tl.cast(sign, COMPUTE), tl.cast(wd, COMPUTE), tl.cast(mu, COMPUTE),
-                             tl.cast(fresh, COMPUTE), tl.cast(lr, COMPUTE), MOMENTUM, NESTEROV)
-        if MOMENTUM:
-            tl.store(buf_ptr + at, buf.to(DTYPE), mask=mask)
+        w = _sgd_at(w_ptr, g_ptr, buf_ptr, at, mask, sign, wd, mu, fresh, lr, MOMENTUM, NESTEROV, COMPUTE)
         tl.store(w_ptr + at, w.to(DTYPE), mask=mask)
     # the row's new values, written by this program's threads, are read back by its threads
     tl.debug_barrier()
@@ -351,36 +343,17 @@ def _adam_group_many_kernel(w_table, g_table, m_table, v_table, vmax_table, tens
                             DTYPE: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr):
     # Adam's update of one group, then its prox in Adam's metric (_group_row with scale lr sqrt(b),
     # d = sqrt(vq) + eps sqrt(b): t_j = lr inv_j)
-    p = tl.program_id(0)
-    k = tl.load(tensor_of_group + p)
-    w_ptr = tl.load(w_table + k).to(tl.pointer_type(DTYPE))
-    g_ptr = tl.load(g_table + k).to(tl.pointer_type(DTYPE))
+    p, k, base, size, stride_elem, w_ptr, g_ptr = _fused_group(
+        tensor_of_group, row_of_group, sizes, strides_group, strides_elem, w_table, g_table, DTYPE)
     m_ptr = tl.load(m_table + k).to(tl.pointer_type(DTYPE))
     v_ptr = tl.load(v_table + k).to(tl.pointer_type(DTYPE))
     vmax_ptr = tl.load(vmax_table + k).to(tl.pointer_type(DTYPE))
-    base = tl.load(row_of_group + p) * tl.load(strides_group + k)
-    size = tl.load(sizes + k)
-    stride_elem = tl.load(strides_elem + k)
     for start in range(0, size, BLOCK):
         offs = start + tl.arange(0, BLOCK)
         mask = offs < size
         at = base + offs * stride_elem
-        w = tl.load(w_ptr + at, mask=mask, other=0.0).to(COMPUTE)
-        g = tl.load(g_ptr + at, mask=mask, other=0.0).to(COMPUTE)
-        m = tl.load(m_ptr + at, mask=mask, other=0.0).to(COMPUTE)
-        v = tl.load(v_ptr + at, mask=mask, other=0.0).to(COMPUTE)
-        if AMSGRAD:
-            vmax = tl.load(vmax_ptr + at, mask=mask, other=0.0).to(COMPUTE)
-        else:
-            vmax = v
-        w, m, v, vq, _ = _adam_update(
-            w, g, m, v, vmax, tl.cast(sign, COMPUTE), tl.cast(wd, COMPUTE), tl.cast(decay, COMPUTE),
-            tl.cast(lerp, COMPUTE), tl.cast(beta2, COMPUTE), tl.cast(fresh, COMPUTE),
-            tl.cast(step_size, COMPUTE), tl.cast(root_b, COMPUTE), tl.cast(eps_b, COMPUTE), AMSGRAD)
-        tl.store(m_ptr + at, m.to(DTYPE), mask=mask)
-        tl.store(v_ptr + at, v.to(DTYPE), mask=mask)
-        if AMSGRAD:
-            tl.store(vmax_ptr + at, vq.to(DTYPE), mask=mask)
+        w, _ = _adam_at(w_ptr, g_ptr, m_ptr, v_ptr, vmax_ptr, at, mask, sign, wd, decay, lerp, beta2, fresh,
+                        step_size, root_b, eps_b, AMSGRAD, COMPUTE)
         tl.store(w_ptr + at, w.to(DTYPE), mask=mask)
     if AMSGRAD:
         q_ptr = vmax_ptr
