@@ -60,8 +60,8 @@ def may_fuse(optimizer):
         return None
     # (a GPU step is bound by the host's Python: one look at the first parameter decides)
     device = groups[0]["params"][0].device.type
-    if device == _prox.TRITON_DEVICE:
-        return "triton" if GPU and _prox._triton() is not None else None
+    if device == _prox.TRITON_DEVICE and GPU and _prox._triton() is not None:
+        return "triton"
     return "numba" if device == "cpu" else None
 
 

@@ -98,16 +98,9 @@ def _make_plan(optimizer):
                 return None
             states.append(state)
             state_tensors.append(tuple(state[k] for k in keys))
-        if params and not _current(params[0].device):
-            return None
         steps = () if sgd else tuple(s["step"] for s in states)
         plan.append(_GroupPlan(group, params, states, state_tensors, steps, _flags(optimizer, group)))
     return plan
-
-
-def _current(device):
-    # Triton launches on the current CUDA device: a group on another one is left to PyTorch
-    return device.type != "cuda" or device.index == torch.cuda.current_device()
 
 
 def _holds(plan, optimizer):
@@ -117,8 +110,7 @@ def _holds(plan, optimizer):
     if len(groups) != len(plan):
         return False
     for group, part in zip(groups, plan, strict=True):
-        if group is not part.group or _flags(optimizer, group) != part.flags or (
-                part.params and not _current(part.params[0].device)):
+        if group is not part.group or _flags(optimizer, group) != part.flags:
             return False
         with_grad = [p for p in group["params"] if p.grad is not None]
         if len(with_grad) != len(part.params) or any(

@@ -13,6 +13,8 @@ scalars are passed in float64 and the arithmetic runs in float64 for float64 ten
 otherwise.
 """
 
+import contextlib
+
 import torch
 import triton
 import triton.language as tl
@@ -369,6 +371,15 @@ def _compute_dtype(tensor):
     return tl.float64 if tensor.dtype == torch.float64 else tl.float32
 
 
+def _on(device):
+    """A context making ``device`` the current CUDA device where it is not: Triton launches on the
+    current device, whereas PyTorch's operations run on their tensors' (``model.to("cuda:1")``
+    leaves the current device at 0)."""
+    if device.type == "cuda" and device.index != torch.cuda.current_device():
+        return torch.cuda.device(device)
+    return contextlib.nullcontext()
+
+
 def enet_metric_(param, denom, scale, eps, root, l1, l2, positive):
     """In place, ``param`` and ``denom`` contiguous CUDA tensors of one shape; ``l1, l2`` numbers or
     float64 tensors of length ``param.shape[-1]`` on the same device."""
@@ -376,10 +387,11 @@ def enet_metric_(param, denom, scale, eps, root, l1, l2, positive):
     per_feature = isinstance(l1, torch.Tensor)
     width = param.shape[-1] if param.dim() else 1
     a, b = (l1, l2) if per_feature else (param, param)      # unused pointers when scalar
-    _enet_metric_kernel[(triton.cdiv(n, _BLOCK),)](
-        param, denom, a, b, n, width, scale, eps, 0.0 if per_feature else l1, 0.0 if per_feature else l2,
-        ROOT=root, PER_FEATURE=per_feature, POSITIVE=positive, COMPUTE=_compute_dtype(param),
-        BLOCK=_BLOCK)
+    with _on(param.device):
+        _enet_metric_kernel[(triton.cdiv(n, _BLOCK),)](
+            param, denom, a, b, n, width, scale, eps, 0.0 if per_feature else l1, 0.0 if per_feature else l2,
+            ROOT=root, PER_FEATURE=per_feature, POSITIVE=positive, COMPUTE=_compute_dtype(param),
+            BLOCK=_BLOCK)
     return param
 
 
@@ -453,12 +465,13 @@ class Launch:
     """A kernel launch planned once and repeated with a new step size ``(scale, eps)``: the
     tensors' tables, the grid and the other arguments are made once, when the plan is made."""
 
-    __slots__ = ("_args", "_kernel", "grid")
+    __slots__ = ("_args", "_device", "_kernel", "grid")
 
     def __init__(self, kernel, grid, **args):
         self._kernel = kernel
         self.grid = (grid,)
         self._args = args
+        self._device = args["w_table"].device
 
     def __call__(self, scale, eps):
         self.run(scale=float(scale), eps=float(eps))
@@ -466,7 +479,8 @@ class Launch:
     def run(self, **changing):
         """Launch with the planned arguments and ``changing`` (those that change between steps)."""
         if self.grid[0]:
-            self._kernel[self.grid](**self._args, **changing)
+            with _on(self._device):
+                self._kernel[self.grid](**self._args, **changing)
 
 
 def plan_enet_many(params, denoms, root, l1, l2, positive):
@@ -507,11 +521,12 @@ def group_(groups, denom, lam, scale, eps, root, metric, tol):
     """In place over the rows of the 2-D view ``groups`` (``denom`` a view with the same strides,
     or None without a metric); ``lam`` a float64 CUDA tensor of per-group strengths."""
     n_groups, size = groups.shape
-    _group_kernel[(n_groups,)](
-        groups, groups if denom is None else denom, lam, SIZE=size, stride_group=groups.stride(0),
-        stride_elem=groups.stride(1), scale=scale, eps=eps, tol=tol,
-        METRIC=metric, ROOT=root, MAX_NEWTON=_MAX_NEWTON,
-        COMPUTE=_compute_dtype(groups), BLOCK=min(_GROUP_BLOCK, triton.next_power_of_2(size)))
+    with _on(groups.device):
+        _group_kernel[(n_groups,)](
+            groups, groups if denom is None else denom, lam, SIZE=size, stride_group=groups.stride(0),
+            stride_elem=groups.stride(1), scale=scale, eps=eps, tol=tol,
+            METRIC=metric, ROOT=root, MAX_NEWTON=_MAX_NEWTON,
+            COMPUTE=_compute_dtype(groups), BLOCK=min(_GROUP_BLOCK, triton.next_power_of_2(size)))
     return groups
 
 
