@@ -8,6 +8,11 @@ the weights once; the group one runs one program per group, whose Newton iterati
 group from cache. The formulas are those of ``_prox`` (and of ``shrinkage._kernels.prox_metric``,
 their CPU kernels); ``tests/test_torch_cuda.py`` checks a CUDA run against a CPU run.
 
+The ``*_many`` kernels take a whole parameter group in one launch (tables of the tensors'
+addresses); the SGD and Adam ones (``_fused_gpu``) also do the optimizer's update, as
+``shrinkage._kernels.sgd_prox`` / ``adam_prox`` do on CPU, before the prox.
+``tests/test_torch_triton_compile.py`` compiles every variant for a GPU without one.
+
 Used only for CUDA tensors and only when Triton imports (it ships with PyTorch's CUDA builds);
 scalars are passed in float64 and the arithmetic runs in float64 for float64 tensors, in float32
 otherwise.
