@@ -68,15 +68,18 @@ def may_fuse(optimizer):
 _PLAIN = (torch.Tensor, torch.nn.Parameter)     # (a tensor subclass may not be plain memory)
 
 
-def _plain_cpu(tensor, like):
-    return (type(tensor) in _PLAIN and tensor.device.type == "cpu" and tensor.layout == torch.strided
+def plain_like(tensor, like):
+    """Whether ``tensor`` is plain contiguous memory of ``like``'s device, dtype and shape (what the
+    fused kernels read and write by flat index)."""
+    return (type(tensor) in _PLAIN and tensor.layout == torch.strided and tensor.device == like.device
             and tensor.dtype == like.dtype and tensor.shape == like.shape and tensor.is_contiguous()
             and not tensor.is_neg())
 
 
 def _fits(param, state, keys):
-    return (param.dtype in _DTYPES and _plain_cpu(param, param) and _plain_cpu(param.grad, param)
-            and all(isinstance(state.get(k), torch.Tensor) and _plain_cpu(state[k], param) for k in keys))
+    return (param.dtype in _DTYPES and param.device.type == "cpu" and plain_like(param, param)
+            and plain_like(param.grad, param)
+            and all(isinstance(state.get(k), torch.Tensor) and plain_like(state[k], param) for k in keys))
 
 
 def _adam_keys(group):

@@ -27,7 +27,7 @@ import torch
 
 from ..penalties import GroupLasso
 from . import _prox
-from ._fused import _DTYPES, _PLAIN, _adam_keys, _group_fits, _separable, adam_hyper, sgd_hyper
+from ._fused import _DTYPES, _adam_keys, _group_fits, _separable, adam_hyper, plain_like, sgd_hyper
 from ._prox import _group_rows, _on_device
 from ._steps import _number, _step_size
 
@@ -67,12 +67,6 @@ def _state_keys(optimizer, group):
     return _adam_keys(group)
 
 
-def _fits(tensor, like):
-    return (type(tensor) in _PLAIN and tensor.layout == torch.strided and tensor.device == like.device
-            and tensor.dtype == like.dtype and tensor.shape == like.shape and tensor.is_contiguous()
-            and not tensor.is_neg())
-
-
 def _make_plan(optimizer):
     """The plan of every group, or None when the path does not apply (now)."""
     sgd = type(optimizer) is torch.optim.SGD
@@ -89,9 +83,10 @@ def _make_plan(optimizer):
             state = optimizer.state.get(param, {})
             first = params[0]
             if not (param.dtype in _DTYPES and param.dtype == first.dtype and param.device == first.device
-                    and param.device.type == _prox.TRITON_DEVICE and _fits(param, param)
-                    and _fits(param.grad, param)
-                    and all(isinstance(state.get(k), torch.Tensor) and _fits(state[k], param) for k in keys)):
+                    and param.device.type == _prox.TRITON_DEVICE and plain_like(param, param)
+                    and plain_like(param.grad, param)
+                    and all(isinstance(state.get(k), torch.Tensor) and plain_like(state[k], param)
+                            for k in keys)):
                 return None
             step = state.get("step")
             if not sgd and not (isinstance(step, torch.Tensor) and step.device.type == "cpu"):
@@ -196,7 +191,7 @@ def planned_step(optimizer, plans):
         if not part.params:
             continue
         grads = [p.grad for p in part.params]
-        if not all(_fits(g, p) for g, p in zip(grads, part.params, strict=True)):
+        if not all(plain_like(g, p) for g, p in zip(grads, part.params, strict=True)):
             return False
         group = part.group
         if not sgd and len({_number(s) for s in part.steps}) != 1:
