@@ -6,6 +6,8 @@ the group qualifies), so agreeing step for step checks both. Skipped without a C
 none).
 """
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -74,24 +76,39 @@ def test_prune_a_cuda_network():
 def _run_group(device, make_opt, penalty, skip_grad_at=None, n_steps=8):
     """Three penalised weight matrices in one group (the one-launch path on CUDA), a scheduler,
     and optionally one step where a weight gets no gradient (its step count falls behind)."""
+    net, _ = _train(device, torch.float64, (300, 200, 100, 3), 64, make_opt, penalty, n_steps,
+                    no_grad_at=skip_grad_at)
+    return [m.weight.detach().cpu().numpy() for m in net if isinstance(m, torch.nn.Linear)]
+
+
+def _train(device, dtype, widths, batch, make_opt, penalty, n_steps, fuse=True, no_grad_at=None,
+           moved_at=None):
+    """An MLP (Linear and Tanh layers of ``widths``), its weights in one penalised group and its
+    biases in another, trained ``n_steps`` full-batch on MSE with a StepLR scheduler; optionally a
+    step where the second weight gets no gradient, or one after which the first gets new storage.
+    Returns the network and the optimizer."""
     torch.manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Linear(300, 200), torch.nn.Tanh(), torch.nn.Linear(200, 100),
-                              torch.nn.Tanh(), torch.nn.Linear(100, 3)).to(device=device, dtype=torch.float64)
+    layers = []
+    for a, b in itertools.pairwise(widths):
+        layers += [torch.nn.Linear(a, b), torch.nn.Tanh()]
+    net = torch.nn.Sequential(*layers[:-1]).to(device=device, dtype=dtype)
     weights = [m.weight for m in net if isinstance(m, torch.nn.Linear)]
     biases = [m.bias for m in net if isinstance(m, torch.nn.Linear)]
     gen = torch.Generator().manual_seed(1)
-    x = torch.randn(64, 300, generator=gen, dtype=torch.float64).to(device)
-    y = torch.randn(64, 3, generator=gen, dtype=torch.float64).to(device)
-    opt = Proximal(make_opt([{"params": weights, "penalty": penalty}, {"params": biases}]))
+    x = torch.randn(batch, widths[0], generator=gen, dtype=dtype).to(device)
+    y = torch.randn(batch, widths[-1], generator=gen, dtype=dtype).to(device)
+    opt = Proximal(make_opt([{"params": weights, "penalty": penalty}, {"params": biases}]), fuse_step=fuse)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
     for k in range(n_steps):
         opt.zero_grad()
         torch.nn.functional.mse_loss(net(x), y).backward()
-        if k == skip_grad_at:
+        if k == no_grad_at:
             weights[1].grad = None
         opt.step()
         sched.step()
-    return [w.detach().cpu().numpy() for w in weights]
+        if k == moved_at:
+            weights[0].data = weights[0].data.clone()
+    return net, opt
 
 
 # strengths at which each optimizer's 8 steps zero some weights (or groups) and keep others
@@ -182,27 +199,10 @@ def _planned_steps(monkeypatch):
 
 
 def fused_run(device, dtype, make_opt, penalty, fuse, n_steps=6, no_grad_at=None, moved_at=None):
-    """Three layers (weights penalised, biases not) trained n_steps with a scheduler; optionally a
-    step where a weight gets no gradient, or one after which a weight gets new storage."""
-    torch.manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Linear(37, 21), torch.nn.Tanh(), torch.nn.Linear(21, 11),
-                              torch.nn.Tanh(), torch.nn.Linear(11, 3)).to(device=device, dtype=dtype)
-    weights = [m.weight for m in net if isinstance(m, torch.nn.Linear)]
-    biases = [m.bias for m in net if isinstance(m, torch.nn.Linear)]
-    gen = torch.Generator().manual_seed(1)
-    x = torch.randn(16, 37, generator=gen, dtype=dtype).to(device)
-    y = torch.randn(16, 3, generator=gen, dtype=dtype).to(device)
-    opt = Proximal(make_opt([{"params": weights, "penalty": penalty}, {"params": biases}]), fuse_step=fuse)
-    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
-    for k in range(n_steps):
-        opt.zero_grad()
-        torch.nn.functional.mse_loss(net(x), y).backward()
-        if k == no_grad_at:
-            weights[1].grad = None
-        opt.step()
-        sched.step()
-        if k == moved_at:
-            weights[0].data = weights[0].data.clone()
+    """Three layers (weights penalised, biases not) trained n_steps with a scheduler (``_train``);
+    returns the parameters and the optimizer's state tensors."""
+    net, opt = _train(device, dtype, (37, 21, 11, 3), 16, make_opt, penalty, n_steps, fuse, no_grad_at,
+                      moved_at)
     state = [t for p in net.parameters() for t in opt.state[p].values() if isinstance(t, torch.Tensor)]
     return [t.detach().cpu().double().numpy() for t in [*net.parameters(), *state]]
 

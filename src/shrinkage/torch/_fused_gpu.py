@@ -22,13 +22,12 @@ the rows of a strided view (``dim=0``, or either dim of a matrix). Otherwise not
 ``Proximal`` runs the optimizer's ``step()`` and the prox.
 """
 
-import numpy as np
 import torch
 
 from ..penalties import GroupLasso
 from . import _prox
 from ._fused import _DTYPES, _adam_keys, _group_fits, _separable, adam_hyper, plain_like, sgd_hyper
-from ._prox import _group_rows, _on_device
+from ._prox import _group_rows, list_strengths
 from ._steps import _number, _step_size
 
 
@@ -155,9 +154,7 @@ def _group_launch(part, sgd, penalty):
     rows = [_group_rows(p, a) for p, a in zip(part.params, axes, strict=True)]
     if any(r is None for r in rows):
         return None
-    counts = tuple(r.shape[0] for r in rows)
-    (lam,) = _on_device(penalty, "groups of a list", counts, torch.float64, rows[0].device,
-                        lambda: (np.concatenate([penalty.group_strengths(n) for n in counts]),))
+    lam = list_strengths(penalty, rows)
     kernels = _prox._triton()
     # the state as views with the rows' strides (each state tensor has its parameter's layout)
     columns = _state_columns(part, _group_rows, axes) + [None] * 3

@@ -271,11 +271,17 @@ def group_launch(items, penalty):
                 return None
             denoms.append(state)
         rows.append(view)
+    return _triton().plan_group_many(rows, denoms if metric else None, list_strengths(penalty, rows),
+                                     metric and first.root, 8 * torch.finfo(param.dtype).eps)
+
+
+def list_strengths(penalty, rows):
+    """The GroupLasso strengths of the groups of several ``(n_groups, size)`` views, tensor after
+    tensor, as one float64 tensor on their device (made once per penalty and list of shapes)."""
     counts = tuple(r.shape[0] for r in rows)
-    (lam,) = _on_device(penalty, "groups of a list", counts, torch.float64, param.device,
+    (lam,) = _on_device(penalty, "groups of a list", counts, torch.float64, rows[0].device,
                         lambda: (np.concatenate([penalty.group_strengths(n) for n in counts]),))
-    return _triton().plan_group_many(rows, denoms if metric else None, lam, metric and first.root,
-                                     8 * torch.finfo(param.dtype).eps)
+    return lam
 
 
 def _one_launch(items):
