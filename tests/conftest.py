@@ -1,4 +1,5 @@
-"""Shared problems: dense and sparse, n > p and p > n, with a sparse true coefficient vector."""
+"""Shared problems: dense and sparse, n > p and p > n, with a sparse true coefficient vector; and
+the half-precision checks shared by the CPU and CUDA tests of shrinkage.torch."""
 
 import os
 
@@ -20,6 +21,51 @@ def torch_one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def assert_rounded(got, exact64, dtype, ulps=2.0):
+    """``got`` (a half-precision tensor) is the float64 answer ``exact64`` rounded to ``dtype``:
+    within ``ulps`` of the dtype's epsilon relative to it (and one step of float16's subnormal
+    spacing, where rounding twice may tie the other way), with the same exact zeros."""
+    import torch
+
+    rounded = exact64.to(dtype).double()
+    err = (got.cpu().double() - rounded).abs()
+    info = torch.finfo(dtype)
+    assert bool((err <= ulps * info.eps * rounded.abs() + info.smallest_normal * info.eps).all()), err.max()
+    assert torch.equal(got.cpu() == 0, rounded == 0)
+
+
+def check_half_precision_prox(device, dtype, penalty):
+    """bfloat16/float16 weights and Adam-like state on ``device``: the prox of one tensor (scalar
+    step and metric), and of a list of three (one launch where Triton takes it on CUDA), against
+    the float64 prox of the same numbers rounded to ``dtype`` (:func:`assert_rounded`); the state
+    is read, not written."""
+    import torch
+
+    from shrinkage.torch._prox import Metric, prox_, prox_params_
+
+    gen = torch.Generator().manual_seed(5)
+    ws = [torch.randn(64, 300, generator=gen, dtype=torch.float64).to(dtype) for _ in range(3)]
+    vs = [(torch.rand(64, 300, generator=gen, dtype=torch.float64) ** 4).to(dtype) for _ in range(3)]
+
+    def metric(v, on):
+        return Metric(0.01, v.to(on), owned=False, root=True, eps=1e-4)
+
+    states = [v.clone() for v in vs]
+    for step in (0.5, "metric"):
+        exact = [prox_(w.double(), penalty, step if step == 0.5 else metric(v.double(), "cpu"))
+                 for w, v in zip(ws, vs, strict=True)]
+        assert not torch.equal(exact[0], ws[0].double())      # (the penalty acts)
+        one = prox_(ws[0].to(device, copy=True), penalty, step if step == 0.5 else metric(vs[0], device))
+        many = [w.to(device, copy=True) for w in ws]
+        pairs = [(w, step if step == 0.5 else metric(v, device)) for w, v in zip(many, vs, strict=True)]
+        with torch.no_grad():
+            prox_params_(pairs, penalty)
+        for got, want in [(one, exact[0]), *zip(many, exact, strict=True)]:
+            assert got.dtype == dtype
+            assert_rounded(got, want, dtype)
+    assert all(torch.equal(v, before) for v, before in zip(vs, states, strict=True))
 
 
 def make_problem(n_samples=60, n_features=30, *, sparse=False, density=0.3, dtype=np.float64,

@@ -13,6 +13,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from conftest import check_half_precision_prox  # noqa: E402
 from shrinkage.penalties import L1, ElasticNet, GroupLasso  # noqa: E402
 from shrinkage.torch import Proximal, prune  # noqa: E402
 
@@ -259,3 +260,14 @@ def test_fused_cuda_step_leaves_per_feature_weights_to_the_general_path(monkeypa
 
     np.testing.assert_allclose(run(True), run(False), rtol=1e-12, atol=1e-14)
     assert not any(taken)
+
+
+HALF_PENALTIES = [L1(0.3), L1(0.2, positive=True),
+                  ElasticNet(0.3, l1_ratio=0.5, weights=np.linspace(0.0, 2.0, 300)),
+                  GroupLasso(0.3, dim=0), GroupLasso(0.3, dim=1)]
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16], ids=str)
+@pytest.mark.parametrize("penalty", HALF_PENALTIES, ids=repr)
+def test_half_precision_prox_on_cuda_is_the_float64_prox_rounded(penalty, dtype):
+    check_half_precision_prox("cuda", dtype, penalty)

@@ -2,8 +2,9 @@
 
 Triton compiles ahead of time for a named target (MLIR to PTX, then NVIDIA's ``ptxas``, shipped
 with Triton): a kernel that does not type-check, or a loop whose variables change type, fails here
-rather than at a user's first step. Every variant the planned launches use is compiled for sm_90
-(H100/H200), in float32 and float64; the float32 Adam update is checked to use correctly rounded
+rather than at a user's first step. Every variant the launches use is compiled for sm_90
+(H100/H200), in float32 and float64 (the prox alone also in float16 and bfloat16), and the
+per-tensor prox kernels too; the float32 Adam update is checked to use correctly rounded
 square roots and divisions (as PyTorch's kernels; Triton's defaults are approximate), and the
 fused group kernels to have the barrier between a group's update and its prox. Skipped where
 Triton does not import (PyTorch's CPU builds, CI); ``tests/test_torch_cuda.py`` runs the kernels.
@@ -30,23 +31,36 @@ TARGET = GPUTarget("cuda", 90, 32)
 _POINTERS = {"tensor_of_block": "*i32", "tensor_of_group": "*i32", "lam_ptr": "*fp64"}
 
 
-def _signature(fn, constexprs):
+# the per-tensor kernels' arguments: the tensors' own pointers, per-feature and per-group
+# strengths float64, sizes and strides int64 numbers
+_DATA = {"w_ptr", "v_ptr"}
+_NUMBERS = {"n", "width", "stride_group", "stride_elem"}
+_SHORT = {tl.float16: "fp16", tl.bfloat16: "bf16", tl.float32: "fp32", tl.float64: "fp64"}
+
+
+def _signature(fn, constexprs, data):
     """Argument types as the launches pass them: tables and layouts int64 pointers (the tensor
-    index int32), float64 numbers."""
+    index int32), float64 numbers; the per-tensor kernels' data pointers of type ``data``."""
     signature = {}
     for name, param in inspect.signature(fn.fn).parameters.items():
         if name in constexprs:
             signature[name] = "constexpr"
         elif param.annotation == tl.float64:
             signature[name] = "fp64"
+        elif name in _DATA:
+            signature[name] = "*" + _SHORT[data]
+        elif name in _NUMBERS:
+            signature[name] = "i64"
+        elif name in ("l1_ptr", "l2_ptr"):
+            signature[name] = "*fp64"
         else:
             signature[name] = _POINTERS.get(name, "*i64")
     return signature
 
 
-def _compile(fn, **constexprs):
+def _compile(fn, data=None, **constexprs):
     names = list(inspect.signature(fn.fn).parameters)
-    source = ASTSource(fn=fn, signature=_signature(fn, constexprs),
+    source = ASTSource(fn=fn, signature=_signature(fn, constexprs, data),
                        constexprs={(names.index(k),): v for k, v in constexprs.items()})
     return triton.compile(source, target=TARGET)
 
@@ -67,10 +81,19 @@ def _variants():
                     yield "_adam_many_kernel", {**kinds, "AMSGRAD": amsgrad, "KIND": kind, "SHRINK": shrink,
                                                 "BLOCK": 1024}
             yield "_adam_group_many_kernel", {**kinds, "AMSGRAD": amsgrad, "MAX_NEWTON": 50, "BLOCK": 256}
+    # the prox alone: planned (one launch per group) and per tensor; half precision computed in
+    # float32, as ``_triton._compute_dtype`` picks
+    for dtype in (tl.float32, tl.float64, tl.float16, tl.bfloat16):
+        compute = tl.float64 if dtype == tl.float64 else tl.float32
         for metric in (False, True):
-            common = {**kinds, "METRIC": metric, "ROOT": True}
+            common = {"DTYPE": dtype, "COMPUTE": compute, "METRIC": metric, "ROOT": True}
             yield "_enet_many_kernel", {**common, "POSITIVE": False, "BLOCK": 1024}
             yield "_group_many_kernel", {**common, "MAX_NEWTON": 50, "BLOCK": 256}
+            yield "_group_kernel", {"data": dtype, "SIZE": 300, "METRIC": metric, "ROOT": True,
+                                    "MAX_NEWTON": 50, "COMPUTE": compute, "BLOCK": 256}
+        for per_feature in (False, True):
+            yield "_enet_metric_kernel", {"data": dtype, "ROOT": True, "PER_FEATURE": per_feature,
+                                          "POSITIVE": per_feature, "COMPUTE": compute, "BLOCK": 1024}
 
 
 VARIANTS = list(_variants())
@@ -78,7 +101,7 @@ VARIANTS = list(_variants())
 
 @pytest.mark.parametrize(("name", "constexprs"), VARIANTS,
                          ids=[f"{n}-{i}" for i, (n, _) in enumerate(VARIANTS)])
-def test_every_planned_kernel_variant_compiles_for_sm90(name, constexprs):
+def test_every_kernel_variant_compiles_for_sm90(name, constexprs):
     compiled = _compile(getattr(kernels, name), **constexprs)
     ptx = compiled.asm["ptx"]
     assert compiled.asm["cubin"]

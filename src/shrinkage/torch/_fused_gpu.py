@@ -27,7 +27,7 @@ import torch
 from ..penalties import GroupLasso
 from . import _prox
 from ._fused import _DTYPES, _adam_keys, _group_fits, _separable, adam_hyper, plain_like, sgd_hyper
-from ._prox import _group_rows, list_strengths
+from ._prox import _group_rows, list_strengths, newton_tol
 from ._steps import _number, _step_size
 
 
@@ -161,7 +161,7 @@ def _group_launch(part, sgd, penalty):
     if sgd:
         launch = kernels.plan_sgd_rows(rows, columns[0], lam, part.flags[1])
     else:
-        launch = kernels.plan_adam_rows(rows, *columns[:3], lam, 8 * torch.finfo(rows[0].dtype).eps)
+        launch = kernels.plan_adam_rows(rows, *columns[:3], lam, newton_tol(rows[0].dtype))
     if len(part.launches) > 16:
         part.launches.clear()
     # (the penalty kept, so that its id stays its own; a new alpha is a new plan)

@@ -62,10 +62,12 @@ def check_penalty(penalty, param=None):
 
 
 def strengths(penalty, param):
-    """``(l1, l2)``: numbers, or tensors along ``param``'s last dimension when the penalty has weights."""
+    """``(l1, l2)``: numbers, or tensors along ``param``'s last dimension when the penalty has weights
+    (of ``param``'s dtype; float32 for half types, which the prox computes in float32)."""
     if penalty.weights is None:
         return penalty.alpha * penalty.l1_ratio, penalty.alpha * (1.0 - penalty.l1_ratio)
-    return _on_device(penalty, "lower", param.shape[-1], param.dtype, param.device,
+    dtype = torch.float32 if param.dtype in _HALF else param.dtype
+    return _on_device(penalty, "lower", param.shape[-1], dtype, param.device,
                       lambda: penalty.lower(param.shape[-1]))
 
 
@@ -108,6 +110,7 @@ _TRITON = False
 # sets "cpu" to run them in Triton's interpreter, TRITON_INTERPRET=1, on a machine without a GPU).
 TRITON_DEVICE = "cuda"
 _FUSED_DTYPES = (torch.float32, torch.float64)
+_HALF = (torch.float16, torch.bfloat16)     # (the tensor operations compute these in float32)
 
 
 def _kernel_for(*tensors):
@@ -272,7 +275,7 @@ def group_launch(items, penalty):
             denoms.append(state)
         rows.append(view)
     return _triton().plan_group_many(rows, denoms if metric else None, list_strengths(penalty, rows),
-                                     metric and first.root, 8 * torch.finfo(param.dtype).eps)
+                                     metric and first.root, newton_tol(param.dtype))
 
 
 def list_strengths(penalty, rows):
@@ -308,6 +311,12 @@ def _prox_(param, penalty, step):
     l1, l2 = strengths(penalty, param)
     if isinstance(step, Metric):
         return _separable_metric_(param, penalty.positive, step, l1, l2)
+    if param.dtype in _HALF:
+        # in float32, rounded once: half-precision tensor operations round a Python number to the
+        # tensor's dtype first (bfloat16's w - 0.1 is w - 0.10009765625)
+        work = param.float()
+        _prox_(work, penalty, step.float() if isinstance(step, torch.Tensor) else step)
+        return param.copy_(work)
     threshold = step * l1
     if penalty.positive:
         param.sub_(threshold).clamp_min_(0.0)
@@ -351,6 +360,14 @@ def _separable_metric_(param, positive, metric, l1, l2):
             l1, l2 = float(l1), float(l2)
         return _triton().enet_metric_(param, source, metric.scale, metric.eps, metric.root, l1, l2,
                                       positive)
+    if param.dtype in _HALF:
+        # half precision: w d is rounded before the threshold is taken off, so near the threshold
+        # the result's error is the size of the weights' last bits, not the result's; in float32,
+        # rounded once at the end, it is the result's own rounding
+        w = param.float()
+        _separable_block_(w, metric.denominators(source.float()), True, None, positive, threshold, shrink,
+                          shift)
+        return param.copy_(w)
     d = metric.denominators()
     own = d is not source or metric.owned
     return _separable_block_(param, d, own, None, positive, threshold, shrink, shift)
@@ -390,6 +407,12 @@ def _group_rows(param, axis):
     return None
 
 
+def newton_tol(dtype):
+    """The relative tolerance of the group prox's Newton iterates for parameters of ``dtype``: a
+    few units in the last place of the precision they are computed in (float32 for half types)."""
+    return 8 * torch.finfo(torch.float32 if dtype in _HALF else dtype).eps
+
+
 def newton_scratch(rows):
     """The metric group prox kernels' scratch for ``rows`` (a 2-D array): two rows of its width per
     numba thread, of its dtype (``prox_metric.group_prox_metric``)."""
@@ -400,7 +423,7 @@ def _group_prox_(param, penalty, step):
     axis = penalty.axis(param.dim())
     n_groups = param.shape[axis]
     lam = penalty.group_strengths(n_groups)
-    tol = 8 * torch.finfo(param.dtype).eps
+    tol = newton_tol(param.dtype)
     metric = isinstance(step, Metric)
     if metric or not isinstance(step, torch.Tensor):
         rows = _group_rows(param, axis)
@@ -426,11 +449,14 @@ def _group_prox_(param, penalty, step):
             else:
                 _triton().group_(rows, None, lam, float(step), 0.0, False, False, tol)
             return param
-    # the tensor operations: groups as rows of a (possibly copied) 2-D tensor
+    # the tensor operations: groups as rows of a (possibly copied) 2-D tensor; half precision in
+    # float32 (norms, Newton's iterates and the scale rounded once, when written back)
     groups = _grouped(param, axis)
-    (strength,) = _on_device(penalty, "groups", n_groups, param.dtype, param.device, lambda: (lam,))
+    if groups.dtype in _HALF:
+        groups = groups.float()
+    (strength,) = _on_device(penalty, "groups", n_groups, groups.dtype, param.device, lambda: (lam,))
     if isinstance(step, (Metric, torch.Tensor)):
-        source = _grouped(step.denom if metric else step.expand_as(param), axis)
+        source = _grouped(step.denom if metric else step.expand_as(param), axis).to(groups.dtype)
         if metric:
             # t = scale / d: c = t lam = (scale lam) / d, and ||v / t|| > lam iff ||v d|| > scale lam
             d = step.denominators(source)
@@ -470,7 +496,7 @@ def _group_prox_metric_(v, c, alive):
     # (0 for a group whose squares underflow: still below the root)
     r = (norm2.sqrt_() - c_bar).nan_to_num_(nan=0.0).clamp_min_(0.0)
     del v2
-    tol = 8 * torch.finfo(v.dtype).eps
+    tol = newton_tol(v.dtype)
     # Newton steps on the groups still moving only: after two steps few groups are left
     active = torch.nonzero(alive).flatten()
     for _ in range(_MAX_NEWTON):
