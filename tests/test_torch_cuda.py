@@ -118,6 +118,12 @@ GROUP_PENALTIES = {
     "adam": [L1(0.001), GroupLasso(0.03, dim=0), GroupLasso(0.03, dim=1)],
 }
 GROUP_PENALTIES["adamw-amsgrad"] = GROUP_PENALTIES["adam"]
+# Adam keeping its step counts on the GPU (the planned launch reads them there), against the same
+# optimizer on CPU (capturable is CUDA-only: there, its plain twin)
+GROUP_PENALTIES["adam-fused"] = GROUP_PENALTIES["adamw-capturable"] = GROUP_PENALTIES["adam"]
+OPTIMIZERS["adam-fused"] = lambda g: torch.optim.Adam(g, lr=0.02, fused=True)
+OPTIMIZERS["adamw-capturable"] = lambda g: torch.optim.AdamW(g, lr=0.02, weight_decay=0.01, capturable=True)
+CPU_TWIN = {"adamw-capturable": lambda g: torch.optim.AdamW(g, lr=0.02, weight_decay=0.01)}
 
 
 @pytest.mark.parametrize("skip_grad_at", [None, 3])
@@ -128,16 +134,42 @@ def test_one_launch_for_a_group_equals_cpu(monkeypatch, name, kind, skip_grad_at
 
     penalty = GROUP_PENALTIES[name][kind]
     launches = []
-    call = kernels.Launch.__call__
-    monkeypatch.setattr(kernels.Launch, "__call__", lambda self, *a: launches.append(1) or call(self, *a))
+    run = kernels.Launch.run
+    monkeypatch.setattr(kernels.Launch, "run", lambda self, **a: launches.append(1) or run(self, **a))
     gpu = _run_group("cuda", OPTIMIZERS[name], penalty, skip_grad_at)
-    cpu = _run_group("cpu", OPTIMIZERS[name], penalty, skip_grad_at)
-    assert len(launches) >= 3          # the planned launch ran (until Adam's step counts diverged)
+    cpu = _run_group("cpu", CPU_TWIN.get(name, OPTIMIZERS[name]), penalty, skip_grad_at)
+    # the planned launch ran: with the step counts on the host until they diverged, with them on
+    # the GPU at every step but the one where a weight had no gradient
+    assert len(launches) >= (7 if name in CPU_TWIN or name == "adam-fused" else 3)
     for g, c in zip(gpu, cpu, strict=True):
         np.testing.assert_allclose(g, c, rtol=1e-9, atol=1e-12)
         np.testing.assert_array_equal(g == 0, c == 0)
     zero = np.mean(np.concatenate([c.ravel() for c in cpu]) == 0)
     assert 0 < zero < 1
+
+
+@pytest.mark.parametrize("penalty", [L1(0.001), GroupLasso(0.03, dim=0)], ids=repr)
+@pytest.mark.parametrize("name", ["adam-fused", "adamw-capturable"])
+def test_step_counts_on_the_gpu_are_never_waited_for(name, penalty):
+    """fused/capturable Adam keeps its step counts on the GPU; reading them with ``.item()`` would
+    make every step wait for the GPU. Once planned, a step synchronises nothing (PyTorch's sync
+    debug mode raises on any synchronising call)."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(300, 200), torch.nn.Tanh(), torch.nn.Linear(200, 3)).cuda()
+    weights = [net[0].weight, net[2].weight]
+    opt = Proximal(OPTIMIZERS[name]([{"params": weights, "penalty": penalty},
+                                     {"params": [net[0].bias, net[2].bias]}]))
+    x, y = torch.randn(64, 300, device="cuda"), torch.randn(64, 3, device="cuda")
+    for k in range(5):
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(net(x), y).backward()
+        if k >= 2:
+            torch.cuda.set_sync_debug_mode("error")
+        try:
+            opt.step()
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    assert bool((net[0].weight == 0).any())
 
 
 # (strengths at which the six steps below zero some weights or rows and keep others)

@@ -85,10 +85,13 @@ def _variants():
     # float32, as ``_triton._compute_dtype`` picks
     for dtype in (tl.float32, tl.float64, tl.float16, tl.bfloat16):
         compute = tl.float64 if dtype == tl.float64 else tl.float32
-        for metric in (False, True):
-            common = {"DTYPE": dtype, "COMPUTE": compute, "METRIC": metric, "ROOT": True}
+        # (Adam's step counts read on the GPU — fused/capturable Adam — with a metric only)
+        for metric, counts in ((False, None), (True, None), (True, tl.float32), (True, tl.float64)):
+            common = {"DTYPE": dtype, "COMPUTE": compute, "METRIC": metric, "ROOT": True,
+                      "STEP_ON_DEVICE": counts is not None, "STEP_DTYPE": counts or tl.float32}
             yield "_enet_many_kernel", {**common, "POSITIVE": False, "BLOCK": 1024}
             yield "_group_many_kernel", {**common, "MAX_NEWTON": 50, "BLOCK": 256}
+        for metric in (False, True):
             yield "_group_kernel", {"data": dtype, "SIZE": 300, "METRIC": metric, "ROOT": True,
                                     "MAX_NEWTON": 50, "COMPUTE": compute, "BLOCK": 256}
         for per_feature in (False, True):

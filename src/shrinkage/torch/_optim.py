@@ -218,7 +218,9 @@ class Proximal(Optimizer):
         be paid in wall time. The checks run once and the plan is kept while the group's parameters
         and optimizer state are the same tensors; each step then reads the learning rate (and
         Adam's step count) and launches. Planned: plain SGD, Adam and AdamW groups with GroupLasso
-        or a separable penalty without per-feature weights.
+        or a separable penalty without per-feature weights. With ``fused=True`` or ``capturable``
+        Adam keeps its step counts on the GPU: the kernel reads them there and applies each
+        tensor's bias correction, so the step never waits for the GPU.
         """
         plans = self.__dict__.setdefault("_plans", {})
         params = group["params"]
@@ -243,6 +245,10 @@ class Proximal(Optimizer):
         if plan["key"] is None:     # SGD: one step for the group
             plan["launch"](_step_size(self._inner, group, None), 0.0)
             return True
+        if plan["counts"]:          # fused/capturable Adam: the kernel reads the counts on the GPU
+            plan["launch"].run(scale=_number(group["lr"]), eps=float(group["eps"]),
+                               beta2=float(group["betas"][1]))
+            return True
         steps = {_number(state[p]["step"]) for p in params}
         if len(steps) != 1:
             return False
@@ -256,8 +262,10 @@ class Proximal(Optimizer):
         inner = self._inner
         params = list(group["params"])
         plan = {"group": group, "penalty": penalty, "ok": False, "params": params, "key": None, "moments": (),
-                "addresses": ()}
-        if len(params) < 2 or _triton() is None:
+                "counts": (), "addresses": ()}
+        # (one tensor: the per-tensor launch, unless Adam's counts are on the GPU, which only the
+        # planned launch reads there)
+        if _triton() is None or (len(params) < 2 and not (group.get("fused") or group.get("capturable"))):
             return plan
         group_lasso = isinstance(penalty, GroupLasso)
         if type(inner) is torch.optim.SGD:
@@ -267,20 +275,22 @@ class Proximal(Optimizer):
             if not all(key in inner.state.get(p, {}) for p in params):
                 return None
             moments = [inner.state[p][key] for p in params]
-            plan.update(key=key, moments=moments)
+            plan.update(key=key, moments=moments, counts=_counts_on_device(group, inner.state, params))
             steps = [Metric(1.0, v, owned=False, root=True) for v in moments]
         else:
             return plan
         # the launch's tables hold these addresses: a parameter moved (``module.cpu()``, ``.data =``)
         # must not be written through them
-        plan["addresses"] = _addresses(params, plan["moments"])
+        plan["addresses"] = _addresses(params, plan["moments"], plan["counts"])
         items = list(zip(params, steps, strict=True))
+        counts = plan["counts"] or None
         if group_lasso:
-            launch = group_launch(items, penalty)
+            launch = group_launch(items, penalty, counts)
         elif penalty.weights is None and _one_launch(items):
             l1, l2 = strengths(penalty, params[0])
             denoms = plan["moments"] or None        # SGD: no metric
-            launch = _triton().plan_enet_many(params, denoms, denoms is not None, l1, l2, penalty.positive)
+            launch = _triton().plan_enet_many(params, denoms, denoms is not None, l1, l2, penalty.positive,
+                                              counts)
         else:
             launch = None
         plan.update(ok=launch is not None, launch=launch)
@@ -319,8 +329,22 @@ class Proximal(Optimizer):
 _observed_step = Optimizer.profile_hook_step(Proximal._step)
 
 
-def _addresses(params, moments):
-    return tuple(t.data_ptr() for t in params) + tuple(t.data_ptr() for t in moments)
+def _addresses(*lists):
+    return tuple(t.data_ptr() for tensors in lists for t in tensors)
+
+
+def _counts_on_device(group, state, params):
+    """Adam's step counts where the optimizer keeps them on the parameters' GPU (``fused``,
+    ``capturable``): the planned launch reads them there (``.item()`` would make the host wait for
+    the GPU at every step). ``()`` where they are numbers on the host."""
+    if not (group.get("fused") or group.get("capturable")):
+        return ()
+    counts = [state[p].get("step") for p in params]
+    first = counts[0]
+    if all(isinstance(c, torch.Tensor) and c.numel() == 1 and c.device == p.device and c.dtype == first.dtype
+           and c.dtype in (torch.float32, torch.float64) for c, p in zip(counts, params, strict=True)):
+        return counts
+    return ()
 
 
 def _plan_holds(plan, params, state):
@@ -331,10 +355,12 @@ def _plan_holds(plan, params, state):
         return False
     if not all(p is q and p.grad is not None for p, q in zip(params, planned, strict=True)):
         return False
-    key, moments = plan["key"], plan["moments"]
+    key, moments, counts = plan["key"], plan["moments"], plan["counts"]
     if key is not None and not all(state[p].get(key) is v for p, v in zip(params, moments, strict=True)):
         return False
-    return _addresses(params, plan["moments"]) == plan["addresses"]
+    if counts and not all(state[p].get("step") is c for p, c in zip(params, counts, strict=True)):
+        return False
+    return _addresses(params, moments, counts) == plan["addresses"]
 
 
 def _check_group(group, need_lr=True):

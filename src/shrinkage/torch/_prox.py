@@ -238,13 +238,14 @@ def prox_params_(items, penalty):
         _prox_(param, penalty, step)
 
 
-def group_launch(items, penalty):
+def group_launch(items, penalty, counts=None):
     """The GroupLasso prox of ``(param, step)`` pairs as one Triton launch, or None if they can't share one.
 
     They can when they are CUDA tensors of one floating dtype whose groups form strided 2-D views
     (``dim=0`` of a contiguous tensor, either dim of a contiguous matrix) and their steps are one
     number, or :class:`Metric` s with one ``scale, eps, root`` over state of the same layout. The
-    returned :class:`_triton.Launch` is called with ``(scale, eps)`` (``(step, 0)`` for a number).
+    returned :class:`_triton.Launch` is called with ``(scale, eps)`` (``(step, 0)`` for a number),
+    or, with Adam's step ``counts`` on the GPU, run as ``_triton.plan_group_many`` says.
     """
     param, first = items[0]
     if not (KERNELS and param.device.type == TRITON_DEVICE and _triton() is not None
@@ -275,7 +276,7 @@ def group_launch(items, penalty):
             denoms.append(state)
         rows.append(view)
     return _triton().plan_group_many(rows, denoms if metric else None, list_strengths(penalty, rows),
-                                     metric and first.root, newton_tol(param.dtype))
+                                     metric and first.root, newton_tol(param.dtype), counts)
 
 
 def list_strengths(penalty, rows):

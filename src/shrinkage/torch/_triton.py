@@ -71,10 +71,24 @@ def _enet_metric_kernel(w_ptr, v_ptr, l1_ptr, l2_ptr, n, width, scale: tl.float6
 
 
 @triton.jit
-def _enet_many_kernel(w_table, v_table, tensor_of_block, start_of_block, sizes, scale: tl.float64,
-                      eps: tl.float64, l1: tl.float64, l2: tl.float64, METRIC: tl.constexpr,
-                      ROOT: tl.constexpr, POSITIVE: tl.constexpr, DTYPE: tl.constexpr, COMPUTE: tl.constexpr,
-                      BLOCK: tl.constexpr):
+def _bias_corrected(scale, eps, k, step_table, beta2, STEP_ON_DEVICE: tl.constexpr, STEP_DTYPE: tl.constexpr):
+    # (scale, eps) of tensor k: as given, or (STEP_ON_DEVICE) Adam's lr and eps times sqrt(1 -
+    # beta2^n), n the step count the optimizer keeps on the GPU (fused/capturable): read here, the
+    # host never waits for it
+    if STEP_ON_DEVICE:
+        count = tl.load(tl.load(step_table + k).to(tl.pointer_type(STEP_DTYPE))).to(tl.float64)
+        root_b = tl.sqrt(1.0 - tl.exp(count * tl.log(beta2)))
+        scale = scale * root_b
+        eps = eps * root_b
+    return scale, eps
+
+
+@triton.jit
+def _enet_many_kernel(w_table, v_table, tensor_of_block, start_of_block, sizes, step_table,
+                      scale: tl.float64, eps: tl.float64, beta2: tl.float64, l1: tl.float64, l2: tl.float64,
+                      METRIC: tl.constexpr, ROOT: tl.constexpr, POSITIVE: tl.constexpr,
+                      STEP_ON_DEVICE: tl.constexpr, STEP_DTYPE: tl.constexpr, DTYPE: tl.constexpr,
+                      COMPUTE: tl.constexpr, BLOCK: tl.constexpr):
     # _enet_metric_kernel over several tensors in one launch: program p works on block
     # start_of_block[p] of tensor tensor_of_block[p], whose addresses are in the two tables; without
     # METRIC the step is the number scale (and v_table is not read)
@@ -85,6 +99,7 @@ def _enet_many_kernel(w_table, v_table, tensor_of_block, start_of_block, sizes, 
     w_ptr = tl.load(w_table + k).to(tl.pointer_type(DTYPE))
     w = tl.load(w_ptr + offs, mask=mask, other=0.0).to(COMPUTE)
     if METRIC:
+        scale, eps = _bias_corrected(scale, eps, k, step_table, beta2, STEP_ON_DEVICE, STEP_DTYPE)
         v_ptr = tl.load(v_table + k).to(tl.pointer_type(DTYPE))
         v = tl.load(v_ptr + offs, mask=mask, other=1.0).to(COMPUTE)
         t = tl.cast(scale, COMPUTE) / _denominator(v, eps, ROOT, COMPUTE)
@@ -175,14 +190,17 @@ def _group_kernel(w_ptr, v_ptr, lam_ptr, SIZE: tl.constexpr, stride_group, strid
 
 @triton.jit
 def _group_many_kernel(w_table, v_table, tensor_of_group, row_of_group, sizes, strides_group, strides_elem,
-                       lam_ptr, scale: tl.float64, eps: tl.float64, tol: tl.float64, METRIC: tl.constexpr,
-                       ROOT: tl.constexpr, MAX_NEWTON: tl.constexpr, DTYPE: tl.constexpr,
+                       lam_ptr, step_table, scale: tl.float64, eps: tl.float64, beta2: tl.float64,
+                       tol: tl.float64, METRIC: tl.constexpr, ROOT: tl.constexpr, MAX_NEWTON: tl.constexpr,
+                       STEP_ON_DEVICE: tl.constexpr, STEP_DTYPE: tl.constexpr, DTYPE: tl.constexpr,
                        COMPUTE: tl.constexpr, BLOCK: tl.constexpr):
     # _group_kernel over the groups of several tensors in one launch: program p works on row
     # row_of_group[p] of tensor tensor_of_group[p] (addresses in the tables; sizes and strides
     # per tensor), with strength lam_ptr[p]
     p = tl.program_id(0)
     k = tl.load(tensor_of_group + p)
+    if METRIC:
+        scale, eps = _bias_corrected(scale, eps, k, step_table, beta2, STEP_ON_DEVICE, STEP_DTYPE)
     w_ptr = tl.load(w_table + k).to(tl.pointer_type(DTYPE))
     v_ptr = tl.load(v_table + k).to(tl.pointer_type(DTYPE))
     base = tl.load(row_of_group + p) * tl.load(strides_group + k)
@@ -488,27 +506,40 @@ class Launch:
                 self._kernel[self.grid](**self._args, **changing)
 
 
-def plan_enet_many(params, denoms, root, l1, l2, positive):
+def _step_counts(counts, fallback):
+    # the arguments that read Adam's step counts on the GPU (``counts``: the step tensors, one per
+    # tensor of the launch), or that say there are none
+    if counts is None:
+        return {"step_table": fallback, "STEP_ON_DEVICE": False, "STEP_DTYPE": tl.float32, "beta2": 0.0}
+    return {"step_table": address_table(counts), "STEP_ON_DEVICE": True,
+            "STEP_DTYPE": _TL_TYPES[counts[0].dtype]}
+
+
+def plan_enet_many(params, denoms, root, l1, l2, positive, counts=None):
     """A :class:`Launch` of the separable prox on a list of contiguous CUDA tensors of one dtype
     (their addresses fixed), called with ``(scale, eps)``: in Adam's metric as :func:`enet_metric_`
     (``denoms`` the optimizer's state, of the same dtype and shapes), or with the scalar step
-    ``scale`` (``denoms`` None, ``eps`` unused); ``l1, l2`` numbers."""
+    ``scale`` (``denoms`` None, ``eps`` unused); ``l1, l2`` numbers. With ``counts`` (Adam's step
+    counts, tensors on the GPU) it is run with ``scale=lr, eps=eps, beta2=beta2`` and applies the
+    bias correction of each tensor's count itself."""
     tensor_of_block, start_of_block, sizes = _block_layout(params)
     w_table = address_table(params)
     v_table = w_table if denoms is None else address_table(denoms)
     return Launch(_enet_many_kernel, tensor_of_block.numel(), w_table=w_table, v_table=v_table,
                   tensor_of_block=tensor_of_block, start_of_block=start_of_block, sizes=sizes,
                   l1=float(l1), l2=float(l2), METRIC=denoms is not None, ROOT=root, POSITIVE=positive,
-                  DTYPE=_TL_TYPES[params[0].dtype], COMPUTE=_compute_dtype(params[0]), BLOCK=_BLOCK)
+                  DTYPE=_TL_TYPES[params[0].dtype], COMPUTE=_compute_dtype(params[0]), BLOCK=_BLOCK,
+                  **_step_counts(counts, w_table))
 
 
-def plan_group_many(rows, denoms, lam, root, tol):
+def plan_group_many(rows, denoms, lam, root, tol, counts=None):
     """A :class:`Launch` of the group prox over the rows of several strided 2-D views at once.
 
     ``rows``: ``(n_groups, size)`` views of CUDA tensors of one dtype (the parameters' groups);
     ``denoms``: views of the optimizer's state with the same shapes and strides (a metric), or
     None (a scalar step, passed as ``scale``); ``lam``: a float64 CUDA tensor of the strengths of
-    all the groups, tensor after tensor. The launch is called with ``(scale, eps)``.
+    all the groups, tensor after tensor. The launch is called with ``(scale, eps)``; with
+    ``counts`` as :func:`plan_enet_many`'s.
     """
     tensor_of_group, row_of_group, sizes, strides_group, strides_elem = _row_layout(rows)
     w_table = address_table(rows)
@@ -519,7 +550,7 @@ def plan_group_many(rows, denoms, lam, root, tol):
                   strides_group=strides_group, strides_elem=strides_elem, lam_ptr=lam, tol=float(tol),
                   METRIC=denoms is not None, ROOT=root, MAX_NEWTON=_MAX_NEWTON,
                   DTYPE=_TL_TYPES[rows[0].dtype], COMPUTE=_compute_dtype(rows[0]),
-                  BLOCK=min(_GROUP_BLOCK, triton.next_power_of_2(largest)))
+                  BLOCK=min(_GROUP_BLOCK, triton.next_power_of_2(largest)), **_step_counts(counts, w_table))
 
 
 def group_(groups, denom, lam, scale, eps, root, metric, tol):
