@@ -30,7 +30,10 @@ times, interleaved in every repeat so that machine noise hits all alike:
   the training step through the wrapper against the one with the optimizer alone, measured as a
   whole (paired; negative where the fused step is faster than PyTorch's default step);
 - ``loss term``: the peer, the same penalty as an autograd term (``penalty_loss``): forward +
-  backward + step with the term, minus ``train``.
+  backward + step with the term, minus ``train``;
+- ``with fused=True``: the training step with ``Proximal`` around PyTorch's ``fused=True``
+  optimizer against that optimizer alone, ``(train+prox)/train - 1`` again (on CUDA its step
+  counts live on the GPU: the prox reads them there, no wait per step).
 
 Medians over the repeats; the ratios ``prox / step`` and ``prox / train`` are the numbers that
 matter on a shared machine. Single-threaded on CPU (torch.set_num_threads(1), OMP etc. = 1). On
@@ -130,10 +133,22 @@ def bench(device, widths, batch, repeats, optimizer_name, penalty):
                 _fused.GPU = False
         return run
 
-    # PyTorch's one-pass kernel of the same optimizer over the same parameters (its own state)
-    torch_fused = (torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9, fused=True)
-                   if optimizer_name == "SGD"
-                   else torch.optim.Adam(model.parameters(), lr=1e-4, fused=True))
+    # PyTorch's one-pass kernel of the same optimizer over the same parameters (its own state),
+    # alone and inside Proximal
+    def make_fused(params):
+        return (torch.optim.SGD(params, lr=1e-3, momentum=0.9, fused=True) if optimizer_name == "SGD"
+                else torch.optim.Adam(params, lr=1e-4, fused=True))
+
+    torch_fused = make_fused(model.parameters())
+    opt_fused = Proximal(make_fused([{"params": weights, "penalty": penalty}, {"params": biases}]))
+
+    def train_fused():
+        forward_backward()
+        torch_fused.step()
+
+    def train_fused_with_prox():
+        forward_backward()
+        opt_fused.step()
     with_triton = device == "cuda" and _prox._triton() is not None
 
     for _ in range(3):      # warm-up: optimizer state, allocator, Newton's path, Triton's compilation
@@ -141,12 +156,14 @@ def bench(device, widths, batch, repeats, optimizer_name, penalty):
         opt.step()
         proximal_step_without_penalty()
         torch_fused.step()
+        opt_fused.step()
         if with_triton:
             triton(opt.step)()
             triton(proximal_step_without_penalty)()
     calls = CUDA_CALLS if device == "cuda" else 1
     rows = {k: [] for k in ("step", "prox", "train", "train_prox", "train_term", "proximal", "proximal_free",
-                            "torch_fused", "triton", "triton_free", "train_triton")}
+                            "torch_fused", "triton", "triton_free", "train_triton", "train_fused",
+                            "train_fused_prox")}
     for _ in range(repeats):
         forward_backward()
         rows["step"].append(timed(inner.step, device, calls))
@@ -162,6 +179,8 @@ def bench(device, widths, batch, repeats, optimizer_name, penalty):
         if with_triton:
             rows["train_triton"].append(timed(triton(train_with_prox), device, calls))
         rows["train_term"].append(timed(train_with_term, device, calls))
+        rows["train_fused"].append(timed(train_fused, device, calls))
+        rows["train_fused_prox"].append(timed(train_fused_with_prox, device, calls))
     med = {k: statistics.median(v) if v else None for k, v in rows.items()}
 
     def paired(numerator, base, over):
@@ -184,6 +203,7 @@ def bench(device, widths, batch, repeats, optimizer_name, penalty):
         "penalty_in_triton_step_over_train": paired("triton", "triton_free", "train"),
         "triton_step_over_train": paired("train_triton", "train", "train"),
         "loss_term_over_train": (med["train_term"] - med["train"]) / med["train"],
+        "fused_optimizer_proximal_step_over_train": paired("train_fused_prox", "train_fused", "train_fused"),
     }
 
 
@@ -205,8 +225,9 @@ def main():
           f"{torch.get_num_threads()} thread(s); CUDA available: {torch.cuda.is_available()}")
     print("| device | optimizer | penalty | step ms | prox ms | train ms | prox/step | prox/train "
           "| Proximal.step ms | its penalty/train | fused=True step ms | (train+prox)/train - 1 "
-          "| loss term/train | Triton step ms | its penalty/train | (train+Triton step)/train - 1 |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| loss term/train | Triton step ms | its penalty/train | (train+Triton step)/train - 1 "
+          "| with fused=True: (train+prox)/train - 1 |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 
     def percent(x):
         return "—" if x is None else f"{100 * x:.1f}%"
@@ -227,7 +248,8 @@ def main():
                       f"{percent(r['penalty_in_proximal_step_over_train'])} | {torch_fused} | "
                       f"{percent(r['proximal_step_over_train'])} | {percent(r['loss_term_over_train'])} | "
                       f"{triton} | {percent(r['penalty_in_triton_step_over_train'])} | "
-                      f"{percent(r['triton_step_over_train'])} |",
+                      f"{percent(r['triton_step_over_train'])} | "
+                      f"{percent(r['fused_optimizer_proximal_step_over_train'])} |",
                       flush=True)
     print(f"parameters: {results[0]['n_params']:,}, batch 256, medians of {args.repeats} repeats")
     if args.json:
