@@ -577,6 +577,36 @@ def test_unpenalized_group_and_parameters_without_gradient_are_untouched():
     np.testing.assert_allclose(c.detach().numpy(), [0.01, -2.0])
 
 
+@pytest.mark.parametrize("fuse", [True, False])
+@pytest.mark.parametrize("make_opt", [lambda g: torch.optim.SGD(g, lr=0.1, momentum=0.5),
+                                      lambda g: torch.optim.Adam(g, lr=0.1),
+                                      lambda g: torch.optim.RMSprop(g, lr=0.01)],
+                         ids=["sgd", "adam", "rmsprop"])
+@pytest.mark.parametrize("penalty", [L1(0.3), GroupLasso(0.5, dim=0), GroupLasso(0.5, dim=1),
+                                     ElasticNet(0.3, l1_ratio=0.5, weights=np.linspace(0.5, 1.5, 5))],
+                         ids=repr)
+def test_empty_parameters_in_a_group_change_nothing(penalty, make_opt, fuse):
+    # layers of zero units (0 x 5, 4 x 0 weights) among the group's parameters: no error, and the
+    # other parameter steps exactly as it does alone
+    def run(with_empty):
+        torch.manual_seed(0)
+        w = torch.nn.Parameter(torch.randn(4, 5, dtype=torch.float64))
+        # (per-feature weights apply along the last dimension: 5 there)
+        second = (4, 0) if getattr(penalty, "weights", None) is None else (3, 0, 5)
+        empty = [torch.nn.Parameter(torch.zeros(s, dtype=torch.float64)) for s in ((0, 5), second)]
+        empty = empty if with_empty else []
+        opt = Proximal(make_opt([{"params": [*empty, w], "penalty": penalty}]), fuse_step=fuse)
+        for _ in range(3):
+            opt.zero_grad()
+            (sum(e.sum() for e in empty) + (w ** 3).sum()).backward()
+            opt.step()
+        return w.detach().numpy()
+
+    alone = run(False)
+    np.testing.assert_array_equal(run(True), alone)
+    assert 0 < np.mean(alone == 0) < 1 or isinstance(penalty, GroupLasso)
+
+
 # ---------------------------------------------------------------- penalty_loss
 
 def test_penalty_loss_values_match_the_penalty_objects():

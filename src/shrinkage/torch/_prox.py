@@ -23,6 +23,7 @@ Where they apply, fused kernels do the same arithmetic in one pass: numba
 reference the kernels are tested against (``KERNELS = False`` selects them).
 """
 
+import math
 import threading
 from numbers import Real
 
@@ -307,6 +308,8 @@ def _one_launch(items):
 
 def _prox_(param, penalty, step):
     # prox_ without the no_grad context (the optimizer wrapper calls it inside one, per parameter)
+    if param.numel() == 0:
+        return param        # (a layer of zero units: no kernel launches on an empty grid)
     if isinstance(penalty, GroupLasso):
         return _group_prox_(param, penalty, step)
     l1, l2 = strengths(penalty, param)
@@ -391,7 +394,7 @@ def _separable_block_(w, d, own, spare, positive, threshold, shrink, shift):
 def _grouped(param, axis):
     """``param`` as a ``(n_groups, group_size)`` view (a copy when the layout forbids a view)."""
     moved = param.movedim(axis, 0)
-    return moved.reshape(moved.shape[0], -1)
+    return moved.reshape(moved.shape[0], math.prod(moved.shape[1:]))     # (-1 is ambiguous when empty)
 
 
 def _write_back(param, axis, groups):
@@ -402,7 +405,7 @@ def _write_back(param, axis, groups):
 def _group_rows(param, axis):
     """``param`` as a ``(n_groups, group_size)`` strided view, or None when no view exists."""
     if axis == 0:
-        return param.view(param.shape[0], -1) if param.is_contiguous() else None
+        return param.view(param.shape[0], math.prod(param.shape[1:])) if param.is_contiguous() else None
     if param.dim() == 2 and axis == 1:
         return param.t() if param.is_contiguous() else None
     return None
