@@ -65,15 +65,14 @@ def may_fuse(optimizer):
     return "numba" if device == "cpu" else None
 
 
-_PLAIN = (torch.Tensor, torch.nn.Parameter)     # (a tensor subclass may not be plain memory)
 
 
 def plain_like(tensor, like):
     """Whether ``tensor`` is plain contiguous memory of ``like``'s device, dtype and shape (what the
     fused kernels read and write by flat index)."""
-    return (type(tensor) in _PLAIN and tensor.layout == torch.strided and tensor.device == like.device
-            and tensor.dtype == like.dtype and tensor.shape == like.shape and tensor.is_contiguous()
-            and not tensor.is_neg())
+    return (type(tensor) in _prox.PLAIN_TYPES and tensor.layout == torch.strided
+            and tensor.device == like.device and tensor.dtype == like.dtype and tensor.shape == like.shape
+            and tensor.is_contiguous() and not tensor.is_neg())
 
 
 def _fits(param, state, keys):

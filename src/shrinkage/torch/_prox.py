@@ -111,6 +111,9 @@ _TRITON = False
 # sets "cpu" to run them in Triton's interpreter, TRITON_INTERPRET=1, on a machine without a GPU).
 TRITON_DEVICE = "cuda"
 _FUSED_DTYPES = (torch.float32, torch.float64)
+# what the kernels may read by address: plain tensors (a subclass, e.g. FSDP2's DTensor, may not be
+# its own memory)
+PLAIN_TYPES = (torch.Tensor, torch.nn.Parameter)
 _HALF = (torch.float16, torch.bfloat16)     # (the tensor operations compute these in float32)
 
 
@@ -252,6 +255,8 @@ def group_launch(items, penalty, counts=None):
     if not (KERNELS and param.device.type == TRITON_DEVICE and _triton() is not None
             and param.dtype in _triton()._TL_TYPES):
         return None
+    if not all(type(p) in PLAIN_TYPES and type(getattr(t, "denom", p)) in PLAIN_TYPES for p, t in items):
+        return None
     metric = isinstance(first, Metric)
     if metric:
         common = (first.scale, first.eps, first.root)
@@ -296,7 +301,8 @@ def _one_launch(items):
     param, first = items[0]
     if not (KERNELS and param.device.type == TRITON_DEVICE and _triton() is not None
             and param.dtype in _triton()._TL_TYPES and all(
-                p.device == param.device and p.dtype == param.dtype and p.is_contiguous() for p, _ in items)):
+                type(p) in PLAIN_TYPES and p.device == param.device and p.dtype == param.dtype
+                and p.is_contiguous() and type(getattr(t, "denom", p)) in PLAIN_TYPES for p, t in items)):
         return False
     if not isinstance(first, Metric):
         return not isinstance(first, torch.Tensor) and all(
@@ -310,6 +316,8 @@ def _prox_(param, penalty, step):
     # prox_ without the no_grad context (the optimizer wrapper calls it inside one, per parameter)
     if param.numel() == 0:
         return param        # (a layer of zero units: no kernel launches on an empty grid)
+    if _is_dtensor(param):
+        return _dtensor_prox_(param, penalty, step)
     if isinstance(penalty, GroupLasso):
         return _group_prox_(param, penalty, step)
     l1, l2 = strengths(penalty, param)
@@ -332,6 +340,51 @@ def _prox_(param, penalty, step):
     if isinstance(l2, torch.Tensor) or l2 > 0:
         param.div_(1.0 + step * l2)
     return param
+
+
+def _is_dtensor(tensor):
+    # (torch.distributed may be absent from a build; a DTensor can only exist where it is not)
+    dtensor = getattr(getattr(torch, "distributed", None), "tensor", None)
+    return dtensor is not None and isinstance(tensor, getattr(dtensor, "DTensor", ()))
+
+
+def _dtensor_prox_(param, penalty, step):
+    """The prox of a DTensor parameter (FSDP2's ``fully_shard``, tensor parallelism), in place.
+
+    Where each shard's prox is its own — a separable penalty whose per-feature weights (if any) lie
+    along an unsharded last dimension, the optimizer's state sharded like the parameter — on the
+    local shard, with no communication. Otherwise (GroupLasso, whose groups may span shards): on
+    the whole tensor (gathered, the same arithmetic on every rank), then each rank keeps its shard.
+    """
+    from torch.distributed.tensor import Shard, distribute_tensor
+
+    placements = param.placements
+    denom = step.denom if isinstance(step, Metric) else step if isinstance(step, torch.Tensor) else None
+    same_layout = denom is None or (_is_dtensor(denom) and denom.placements == placements)
+    last = param.dim() - 1
+    weights_local = getattr(penalty, "weights", None) is None or not any(
+        isinstance(p, Shard) and p.dim % max(param.dim(), 1) == last for p in placements)
+    if not isinstance(penalty, GroupLasso) and same_layout and weights_local:
+        if isinstance(step, Metric):
+            step = Metric(step.scale, step.denom.to_local(), owned=step.owned, root=step.root, eps=step.eps)
+        elif denom is not None:
+            step = step.to_local()
+        _prox_(param.to_local(), penalty, step)
+        return param
+    whole = param.full_tensor()
+    if isinstance(step, Metric):
+        step = Metric(step.scale, _whole(step.denom), owned=True, root=step.root, eps=step.eps)
+    elif denom is not None:
+        step = _whole(step)
+    _prox_(whole, penalty, step)
+    # (every rank holds the same whole tensor: its shard is cut locally, nothing is sent)
+    mine = distribute_tensor(whole, param.device_mesh, placements, src_data_rank=None)
+    param.to_local().copy_(mine.to_local())
+    return param
+
+
+def _whole(tensor):
+    return tensor.full_tensor() if _is_dtensor(tensor) else tensor
 
 
 def _separable_metric_(param, positive, metric, l1, l2):
