@@ -1,9 +1,11 @@
 """One rank of ``tests/test_torch_distributed.py``: a small MLP sharded with FSDP2's ``fully_shard``
-(gloo, CPU), trained with ``Proximal`` for each case; rank 0 saves the whole weights.
+(gloo, CPU), trained with ``Proximal`` for each case; rank 0 saves the whole weights and how many
+whole tensors the training gathered.
 
 Run as ``python _fsdp_rank.py RANK WORLD_SIZE PORT OUT.npz``; the test starts the ranks.
 """
 
+import contextlib
 import os
 import sys
 
@@ -18,7 +20,8 @@ N_STEPS = 6
 CASES = {
     f"{opt}-{pen}": (opt, pen)
     for opt in ("sgd-momentum", "adam", "rmsprop")
-    for pen in ("L1", "ElasticNet-weights", "GroupLasso-rows", "GroupLasso-columns")
+    for pen in ("L1", "ElasticNet-weights", "GroupLasso-rows", "GroupLasso-rows-weights",
+                "GroupLasso-columns")
 }
 
 
@@ -30,13 +33,15 @@ def make_optimizer(name, groups):
     return torch.optim.RMSprop(groups, lr=0.01)
 
 
-def make_penalty(name, n_inputs, group_alpha):
-    """The case's penalty of a weight matrix with ``n_inputs`` columns (per-feature weights: one each;
-    GroupLasso of strength ``group_alpha``)."""
+def make_penalty(name, shape, group_alpha):
+    """The case's penalty of a weight matrix of ``shape`` (per-feature weights: one per column,
+    per-group weights one per row; GroupLasso of strength ``group_alpha``)."""
     if name == "L1":
         return L1(0.02)
     if name == "ElasticNet-weights":
-        return ElasticNet(0.05, l1_ratio=0.7, weights=np.linspace(0.0, 2.0, n_inputs))
+        return ElasticNet(0.05, l1_ratio=0.7, weights=np.linspace(0.0, 2.0, shape[1]))
+    if name == "GroupLasso-rows-weights":
+        return GroupLasso(group_alpha, dim=0, weights=np.linspace(0.5, 1.5, shape[0]))
     return GroupLasso(group_alpha, dim=0 if name == "GroupLasso-rows" else 1)
 
 
@@ -44,11 +49,13 @@ def make_penalty(name, n_inputs, group_alpha):
 GROUP_ALPHA = {("sgd-momentum", "GroupLasso-rows"): 0.2, ("sgd-momentum", "GroupLasso-columns"): 0.15,
                ("adam", "GroupLasso-rows"): 0.1, ("adam", "GroupLasso-columns"): 0.08,
                ("rmsprop", "GroupLasso-rows"): 0.08, ("rmsprop", "GroupLasso-columns"): 0.08}
+GROUP_ALPHA.update({(opt, "GroupLasso-rows-weights"): GROUP_ALPHA[opt, "GroupLasso-rows"]
+                    for opt in ("sgd-momentum", "adam", "rmsprop")})
 
 
-def train(case, shard=None):
-    """The case's network (float64, seeded) trained full-batch; ``shard(net)`` distributes it.
-    Returns the weight matrices as whole arrays."""
+def train(case, shard=None, during=None):
+    """The case's network (float64, seeded) trained full-batch; ``shard(net)`` distributes it and
+    ``during`` (a context manager) wraps the training. Returns the weight matrices as whole arrays."""
     opt_name, pen_name = CASES[case]
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(WIDTHS[0], WIDTHS[1]), torch.nn.Tanh(),
@@ -59,15 +66,16 @@ def train(case, shard=None):
         assert local.shape[0] < WIDTHS[1], local.shape      # each rank holds some of the rows
     weights, biases = [net[0].weight, net[2].weight], [net[0].bias, net[2].bias]
     group_alpha = GROUP_ALPHA.get((opt_name, pen_name))
-    groups = [{"params": [w], "penalty": make_penalty(pen_name, w.shape[1], group_alpha)} for w in weights]
+    groups = [{"params": [w], "penalty": make_penalty(pen_name, w.shape, group_alpha)} for w in weights]
     opt = Proximal(make_optimizer(opt_name, [*groups, {"params": biases}]))
     gen = torch.Generator().manual_seed(1)
     x = torch.randn(32, WIDTHS[0], generator=gen, dtype=torch.float64)
     y = torch.randn(32, WIDTHS[2], generator=gen, dtype=torch.float64)
-    for _ in range(N_STEPS):
-        opt.zero_grad()
-        torch.nn.functional.mse_loss(net(x), y).backward()
-        opt.step()
+    with during or contextlib.nullcontext():
+        for _ in range(N_STEPS):
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(net(x), y).backward()
+            opt.step()
     return [(w.full_tensor() if hasattr(w, "full_tensor") else w).detach().numpy() for w in weights]
 
 
@@ -75,6 +83,7 @@ def main(rank, world_size, port, out):
     import torch.distributed as dist
     from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.fsdp import fully_shard
+    from torch.distributed.tensor import DTensor
 
     os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
     dist.init_process_group("gloo", rank=rank, world_size=world_size)
@@ -85,9 +94,23 @@ def main(rank, world_size, port, out):
             fully_shard(layer, mesh=mesh)
         fully_shard(net, mesh=mesh)
 
+    gathered = []
+    whole = DTensor.full_tensor
+
+    @contextlib.contextmanager
+    def counting_gathers():
+        # how often the prox gathers a whole tensor: never where each shard's prox is its own
+        DTensor.full_tensor = lambda self, **kw: gathered.append(1) or whole(self, **kw)
+        try:
+            yield
+        finally:
+            DTensor.full_tensor = whole
+
     results = {}
     for case in CASES:
-        results[case + "/0"], results[case + "/1"] = train(case, shard)
+        gathered.clear()
+        results[case + "/0"], results[case + "/1"] = train(case, shard, counting_gathers())
+        results[case + "/gathers"] = np.array(len(gathered))
     dist.destroy_process_group()
     if rank == 0:
         np.savez(out, **results)

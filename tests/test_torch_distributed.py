@@ -2,9 +2,10 @@
 
 Two ranks (gloo, CPU processes, ``tests/_fsdp_rank.py``) train a small MLP sharded with
 ``fully_shard`` — the first weight's rows split unevenly — with SGD, Adam and RMSprop and
-L1, ElasticNet with per-feature weights (a separable prox: each shard's own), and GroupLasso over
-rows and over columns (groups across shards: gathered); the whole weights must equal the same
-training on plain tensors in one process. Skipped where torch.distributed or gloo is missing.
+L1, ElasticNet with per-feature weights (a separable prox: each shard's own), GroupLasso over rows
+(each shard's own, with and without per-group weights) and over columns (groups across shards:
+gathered); the whole weights must equal the same training on plain tensors in one process.
+Skipped where torch.distributed or gloo is missing.
 """
 
 import os
@@ -55,3 +56,7 @@ def test_fsdp2_sharded_training_equals_unsharded(sharded_runs, case):
         np.testing.assert_allclose(got, reference, rtol=1e-10, atol=1e-13)
         np.testing.assert_array_equal(got == 0, reference == 0)
     assert 0 < np.mean(np.concatenate([w.ravel() for w in plain]) == 0) < 1
+    # groups within shards (rows; FSDP2 shards rows) and separable penalties: no gathering; groups
+    # across shards (columns): the whole weight and its state gathered each step
+    gathers = int(sharded_runs[f"{case}/gathers"])
+    assert (gathers > 0) == case.endswith("GroupLasso-columns"), gathers

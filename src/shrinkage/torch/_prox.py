@@ -351,20 +351,40 @@ def _is_dtensor(tensor):
 def _dtensor_prox_(param, penalty, step):
     """The prox of a DTensor parameter (FSDP2's ``fully_shard``, tensor parallelism), in place.
 
-    Where each shard's prox is its own — a separable penalty whose per-feature weights (if any) lie
-    along an unsharded last dimension, the optimizer's state sharded like the parameter — on the
-    local shard, with no communication. Otherwise (GroupLasso, whose groups may span shards): on
-    the whole tensor (gathered, the same arithmetic on every rank), then each rank keeps its shard.
+    Where each shard's prox is its own, on the local shard with its shard of the optimizer's
+    state, with no communication: a separable penalty whose per-feature weights (if any) lie along
+    an unsharded last dimension; a GroupLasso whose groups are sharded only along the group axis
+    (FSDP2's ``Shard(0)`` with ``dim=0``: whole rows on each rank), with the rank's slice of the
+    group strengths. Otherwise (groups across shards, partial placements): on the whole tensor
+    (gathered, the same arithmetic on every rank), then each rank keeps its shard.
     """
-    from torch.distributed.tensor import Shard, distribute_tensor
+    from torch.distributed.tensor import Replicate, Shard, distribute_tensor
+    from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
 
     placements = param.placements
+    ndim = max(param.dim(), 1)
+    sharded = {p.dim % ndim for p in placements if isinstance(p, Shard)}
     denom = step.denom if isinstance(step, Metric) else step if isinstance(step, torch.Tensor) else None
-    same_layout = denom is None or (_is_dtensor(denom) and denom.placements == placements)
-    last = param.dim() - 1
-    weights_local = getattr(penalty, "weights", None) is None or not any(
-        isinstance(p, Shard) and p.dim % max(param.dim(), 1) == last for p in placements)
-    if not isinstance(penalty, GroupLasso) and same_layout and weights_local:
+    local = (all(isinstance(p, (Shard, Replicate)) for p in placements)
+             and (denom is None or (_is_dtensor(denom) and denom.placements == placements)))
+    if isinstance(penalty, GroupLasso):
+        axis = penalty.axis(param.dim())
+        local = local and sharded <= {axis}
+        if local and penalty.weights is not None and sharded:
+            # the rank's groups are rows offset.. of the whole tensor's: a penalty with their
+            # strengths (made once per penalty and shard: its strengths are cached by identity)
+            shape, offset = compute_local_shape_and_global_offset(param.shape, param.device_mesh, placements)
+            key = (id(penalty), penalty.alpha, param.shape[axis], offset[axis], shape[axis])
+            held = _SHARD_PENALTIES.get(key)
+            if held is None or held[0] is not penalty:
+                if len(_SHARD_PENALTIES) > 256:
+                    _SHARD_PENALTIES.clear()
+                lam = penalty.group_strengths(param.shape[axis])[offset[axis]:offset[axis] + shape[axis]]
+                held = _SHARD_PENALTIES[key] = (penalty, GroupLasso(1.0, dim=penalty.dim, weights=lam))
+            penalty = held[1]
+    else:
+        local = local and (penalty.weights is None or param.dim() - 1 not in sharded)
+    if local:
         if isinstance(step, Metric):
             step = Metric(step.scale, step.denom.to_local(), owned=step.owned, root=step.root, eps=step.eps)
         elif denom is not None:
@@ -381,6 +401,10 @@ def _dtensor_prox_(param, penalty, step):
     mine = distribute_tensor(whole, param.device_mesh, placements, src_data_rank=None)
     param.to_local().copy_(mine.to_local())
     return param
+
+
+# a sharded GroupLasso's penalty on one shard's groups, by (penalty, shard); the penalty kept alive
+_SHARD_PENALTIES = {}
 
 
 def _whole(tensor):
