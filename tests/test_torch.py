@@ -508,6 +508,42 @@ def test_row_l1_proximal_adam_thresholds_in_adams_metric():
     np.testing.assert_array_equal(got == 0, hand == 0)
 
 
+@pytest.mark.parametrize("make_opt", [lambda g: torch.optim.SGD(g, lr=0.05, momentum=0.9),
+                                      lambda g: torch.optim.Adam(g, lr=0.05),
+                                      lambda g: torch.optim.Adam(g, lr=0.05, fused=True)],
+                         ids=["sgd-momentum", "adam", "adam-fused"])
+@pytest.mark.parametrize("penalty", [L1(0.05), GroupLasso(0.2, dim=0)], ids=repr)
+def test_grad_scaler_steps_and_skips_the_prox_with_the_optimizer(make_opt, penalty):
+    # mixed-precision training: GradScaler unscales the gradients (a power of two: exactly) and
+    # skips the whole step, prox included, when a gradient is not finite
+    def run(scaled):
+        torch.manual_seed(0)
+        layer = torch.nn.Linear(6, 4)
+        opt = Proximal(make_opt([{"params": [layer.weight], "penalty": penalty}, {"params": [layer.bias]}]))
+        scaler = torch.amp.GradScaler("cpu", init_scale=2.0 ** 10) if scaled else None
+        x, y = torch.randn(32, 6), torch.randn(32, 4)
+        for k in range(6):
+            opt.zero_grad()
+            loss = torch.nn.functional.mse_loss(layer(x), y)
+            if not scaled:
+                if k != 3:
+                    loss.backward()
+                    opt.step()
+                continue
+            scaler.scale(loss).backward()
+            if k == 3:
+                layer.weight.grad[0, 0] = float("inf")
+            before = layer.weight.detach().clone()
+            scaler.step(opt)
+            scaler.update()
+            assert torch.equal(layer.weight.detach(), before) == (k == 3)
+        return layer.weight.detach().numpy()
+
+    plain = run(False)
+    np.testing.assert_array_equal(run(True), plain)
+    assert 0 < np.mean(plain == 0) < 1
+
+
 def test_lr_scheduler_drives_the_prox():
     X, y, w0, grad = _setup()
     lr, alpha = 0.1, 0.5
