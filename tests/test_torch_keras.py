@@ -15,7 +15,7 @@ if keras.backend.backend() != "torch":  # pragma: no cover
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:keras")
 
 from shrinkage.linear_model import Lasso  # noqa: E402
-from shrinkage.penalties import L1  # noqa: E402
+from shrinkage.penalties import L1, GroupLasso  # noqa: E402
 from shrinkage.torch import penalty_loss  # noqa: E402
 from shrinkage.torch.keras import ProximalCallback  # noqa: E402
 
@@ -76,6 +76,70 @@ def test_callback_with_sgd_reaches_the_lasso_with_exact_zeros():
     w = _kernel(model)
     np.testing.assert_array_equal(w == 0, ref == 0)
     np.testing.assert_allclose(w, ref, atol=1e-5 * np.abs(ref).max())
+
+
+def test_callback_with_sgd_momentum_reaches_the_lasso():
+    # heavy ball settles at lr / (1 - mu) along the gradient: thresholding at lr alpha would
+    # minimise mse + (1 - mu) alpha ||w||_1 (a tenth of the penalty at mu = 0.9)
+    X, y = _data()
+    n, p = X.shape
+    alpha = 0.4
+    ref = Lasso(alpha=alpha / 2, fit_intercept=False, tol=1e-12).fit(X, y).coef_
+    lr = 0.1 / (2 * np.linalg.eigvalsh(X.T @ X / n)[-1])
+    for nesterov in (False, True):
+        model = _linear(p, np.zeros(p))
+        model.compile(optimizer=keras.optimizers.SGD(lr, momentum=0.9, nesterov=nesterov), loss="mse")
+        model.fit(X.astype("float32"), y.astype("float32"), batch_size=n, epochs=400, shuffle=False,
+                  verbose=0, callbacks=[ProximalCallback(L1(alpha), [model.layers[0].kernel])])
+        w = _kernel(model)
+        np.testing.assert_array_equal(w == 0, ref == 0)
+        np.testing.assert_allclose(w, ref, atol=1e-5 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize("make_opt", [
+    lambda: keras.optimizers.SGD(0.05), lambda: keras.optimizers.Adam(0.01),
+    lambda: keras.optimizers.Adam(0.01, amsgrad=True), lambda: keras.optimizers.AdamW(0.01, weight_decay=0.0),
+    lambda: keras.optimizers.RMSprop(0.01), lambda: keras.optimizers.RMSprop(0.01, centered=True),
+    lambda: keras.optimizers.Adagrad(0.1), lambda: keras.optimizers.Adamax(0.01),
+], ids=["SGD", "Adam", "Adam-amsgrad", "AdamW", "RMSprop", "RMSprop-centered", "Adagrad", "Adamax"])
+@pytest.mark.parametrize("penalty", [L1(0.4), GroupLasso(0.3, dim=1)], ids=repr)
+def test_the_solution_is_a_fixed_point_of_each_keras_optimizers_step(make_opt, penalty):
+    # w = prox_T(w - T grad) at the minimiser only when the prox uses the metric T of the
+    # optimizer's own step: from the solution, three batches must leave it there (to float32).
+    # Two units (Keras's mse averages over them): mse + alpha P(W) is, unit by unit,
+    # (1/2n)||y_k - X w_k||^2 + alpha P(w_k); GroupLasso(dim=1) groups a Dense kernel's units
+    X, y = _data()
+    n, p = X.shape
+    Y = np.c_[y, 0.05 * X[:, 4]]          # the weak second unit dies under either penalty
+    if isinstance(penalty, GroupLasso):
+        ref = _solve_units(X, Y, penalty)
+    else:
+        ref = np.vstack([Lasso(alpha=penalty.alpha, fit_intercept=False, tol=1e-14).fit(X, col).coef_
+                         for col in Y.T]).T
+    assert np.any(ref == 0) and np.any(ref != 0)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((p,)), keras.layers.Dense(2, use_bias=False)])
+    model.layers[0].kernel.assign(ref.astype("float32"))
+    model.compile(optimizer=make_opt(), loss="mse")
+    model.fit(X.astype("float32"), Y.astype("float32"), batch_size=n, epochs=3, shuffle=False, verbose=0,
+              callbacks=[ProximalCallback(penalty, [model.layers[0].kernel])])
+    w = model.layers[0].kernel.value.detach().double().numpy()
+    np.testing.assert_array_equal(w == 0, ref == 0)
+    np.testing.assert_allclose(w, ref, atol=2e-5 * np.abs(ref).max())
+
+
+def _solve_units(X, Y, penalty):
+    """(1/2n)||Y - X W||_F^2 + penalty(W), W of shape (p, units), by proximal gradient to machine
+    precision (the penalty's own prox)."""
+    n = X.shape[0]
+    step = n / np.linalg.eigvalsh(X.T @ X)[-1]
+    W = np.zeros((X.shape[1], Y.shape[1]))
+    for _ in range(20000):
+        new = penalty.prox(W - step * X.T @ (X @ W - Y) / n, step)
+        if np.abs(new - W).max() <= 1e-16 * np.abs(new).max():
+            return new
+        W = new
+    return W
 
 
 def test_callback_with_adam_thresholds_in_keras_adams_metric():

@@ -14,7 +14,7 @@ import math
 import numpy as np
 import torch
 
-from ._prox import check_penalty, prox_
+from ._prox import Metric, check_penalty, prox_
 
 try:
     import keras
@@ -40,10 +40,24 @@ def _number(x):
 class ProximalCallback(keras.callbacks.Callback):
     """After each training batch, replace ``variables`` by the prox of ``penalty``.
 
-    The step is the optimizer's: ``lr`` for SGD and the other optimizers, and for Keras's ``Adam``
-    and ``AdamW`` the diagonal metric ``lr sqrt(1 - beta2^k) / (sqrt(v_j) + eps)`` of its update
-    (Keras adds ``eps`` to ``sqrt(v)`` before the bias correction, unlike PyTorch). The objective is
-    the compiled loss plus ``alpha P(w)`` exactly as the penalty object writes it.
+    The prox's step is the one the optimizer takes along the gradient once its averages have
+    settled, per coordinate, so that the minimiser of the compiled loss plus ``alpha P(w)`` (the
+    penalty object's own scaling) is a fixed point of the training, as with
+    :class:`shrinkage.torch.Proximal`:
+
+    ==============  =====================================================================
+    optimizer       step ``t_j``
+    ==============  =====================================================================
+    SGD             ``lr``; with momentum ``mu`` (Nesterov or not): ``lr / (1 - mu)``
+    Adam, AdamW     ``lr sqrt(1 - beta2^k) / (sqrt(v_j) + eps)`` (Keras adds ``eps`` before
+                    the bias correction, unlike PyTorch; ``v_hat`` with amsgrad)
+    Nadam           ``lr / (sqrt(v_j / (1 - beta2^k)) + eps)`` (its momentum schedule aside)
+    RMSprop         ``lr / sqrt(v_j + eps)`` (centered: ``v_j - g_avg_j^2 + eps``), over
+                    ``1 - mu`` with momentum ``mu``
+    Adagrad         ``lr / sqrt(G_j + eps)``
+    Adamax          ``lr / (u_j + eps)``
+    others          ``lr``: exact zeros still, but the limit is not that minimiser
+    ==============  =====================================================================
 
     Parameters
     ----------
@@ -67,16 +81,34 @@ class ProximalCallback(keras.callbacks.Callback):
                 raise TypeError(f"{penalty!r} needs a floating-point variable, got dtype {dtype}")
 
     def _step(self, optimizer, variable, like):
+        """The prox's step for ``variable`` (a number or a :class:`Metric`), None before any step."""
         lr = _number(optimizer.learning_rate)
-        if isinstance(optimizer, (keras.optimizers.Adam, keras.optimizers.AdamW)):
+        opt = keras.optimizers
+        if isinstance(optimizer, opt.SGD):
+            return lr / (1.0 - float(optimizer.momentum))
+
+        def state(slots):       # the optimizer's slot of this variable (read, never written)
+            slot = slots[optimizer._get_variable_index(variable)]
+            return _value(slot).to(dtype=like.dtype, device=like.device)
+
+        if isinstance(optimizer, (opt.Adam, opt.AdamW, opt.Nadam)):
             k = _number(optimizer.iterations)
             if k == 0:
                 return None
-            index = optimizer._get_variable_index(variable)
-            v = optimizer._velocity_hats[index] if optimizer.amsgrad else optimizer._velocities[index]
-            v = _value(v).to(dtype=like.dtype, device=like.device, copy=True)
-            scale = lr * math.sqrt(1.0 - optimizer.beta_2**k)
-            return v.sqrt_().add_(optimizer.epsilon).reciprocal_().mul_(scale)
+            amsgrad = getattr(optimizer, "amsgrad", False)
+            v = state(optimizer._velocity_hats if amsgrad else optimizer._velocities)
+            root_b = math.sqrt(1.0 - optimizer.beta_2**k)
+            eps = optimizer.epsilon * (root_b if isinstance(optimizer, opt.Nadam) else 1.0)
+            return Metric(lr * root_b, v, owned=False, root=True, eps=eps)
+        if isinstance(optimizer, opt.RMSprop):
+            v = state(optimizer._velocities)
+            if optimizer.centered:
+                v = v - state(optimizer._average_gradients).square()
+            return Metric(lr / (1.0 - optimizer.momentum), v + optimizer.epsilon, root=True)
+        if isinstance(optimizer, opt.Adagrad):
+            return Metric(lr, state(optimizer._accumulators) + optimizer.epsilon, root=True)
+        if isinstance(optimizer, opt.Adamax):
+            return Metric(lr, state(optimizer._u), owned=False, eps=optimizer.epsilon)
         return lr
 
     def on_train_batch_end(self, batch, logs=None):
