@@ -142,6 +142,31 @@ def _solve_units(X, Y, penalty):
     return W
 
 
+def _fit_lasso_layer(optimizer, epochs, alpha=0.4):
+    X, y = _data()
+    n, p = X.shape
+    model = _linear(p, np.zeros(p))
+    model.compile(optimizer=optimizer, loss="mse")
+    model.fit(X.astype("float32"), y.astype("float32"), batch_size=n, epochs=epochs, shuffle=False, verbose=0,
+              callbacks=[ProximalCallback(L1(alpha), [model.layers[0].kernel])])
+    return _kernel(model)
+
+
+def test_callback_follows_the_steps_taken_accumulated_and_loss_scaled():
+    # with gradient_accumulation_steps=2 the optimizer steps every other batch (full batches: the
+    # averaged gradient is the batch's own), and the prox only then; a LossScaleOptimizer (Keras's
+    # mixed precision) is seen through, to its optimizer's metric
+    plain = _fit_lasso_layer(keras.optimizers.Adam(0.05), 20)
+    assert 0 < np.mean(plain == 0) < 1
+    accumulated = _fit_lasso_layer(keras.optimizers.Adam(0.05, gradient_accumulation_steps=2), 40)
+    np.testing.assert_allclose(accumulated, plain, rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(accumulated == 0, plain == 0)
+    wrapped = keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(0.05), initial_scale=4.0)
+    scaled = _fit_lasso_layer(wrapped, 20)
+    np.testing.assert_allclose(scaled, plain, rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(scaled == 0, plain == 0)
+
+
 def test_callback_with_adam_thresholds_in_keras_adams_metric():
     X, y = _data()
     n, p = X.shape

@@ -111,8 +111,23 @@ class ProximalCallback(keras.callbacks.Callback):
             return Metric(lr, state(optimizer._u), owned=False, eps=optimizer.epsilon)
         return lr
 
-    def on_train_batch_end(self, batch, logs=None):
+    def _optimizer(self):
+        # the optimizer that steps: a LossScaleOptimizer (mixed precision) wraps it
         optimizer = self.model.optimizer
+        return getattr(optimizer, "inner_optimizer", optimizer)
+
+    def on_train_begin(self, logs=None):
+        self._stepped = _number(self._optimizer().iterations)
+
+    def on_train_batch_end(self, batch, logs=None):
+        optimizer = self._optimizer()
+        # the prox follows a step: none after a batch whose step was skipped (a loss-scaling
+        # overflow) or that only accumulated its gradient (gradient_accumulation_steps), which
+        # the optimizer's iteration count shows (soft-thresholding twice thresholds twice as far)
+        iterations = _number(optimizer.iterations)
+        if iterations == getattr(self, "_stepped", None):
+            return
+        self._stepped = iterations
         for variable in self.variables:
             tensor = _value(variable)
             check_penalty(self.penalty, tensor)
