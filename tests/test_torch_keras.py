@@ -101,7 +101,10 @@ def test_callback_with_sgd_momentum_reaches_the_lasso():
     lambda: keras.optimizers.Adam(0.01, amsgrad=True), lambda: keras.optimizers.AdamW(0.01, weight_decay=0.0),
     lambda: keras.optimizers.RMSprop(0.01), lambda: keras.optimizers.RMSprop(0.01, centered=True),
     lambda: keras.optimizers.Adagrad(0.1), lambda: keras.optimizers.Adamax(0.01),
-], ids=["SGD", "Adam", "Adam-amsgrad", "AdamW", "RMSprop", "RMSprop-centered", "Adagrad", "Adamax"])
+    lambda: keras.optimizers.SGD(keras.optimizers.schedules.ExponentialDecay(0.05, 1, 0.5)),
+    lambda: keras.optimizers.Adam(keras.optimizers.schedules.ExponentialDecay(0.01, 1, 0.5)),
+], ids=["SGD", "Adam", "Adam-amsgrad", "AdamW", "RMSprop", "RMSprop-centered", "Adagrad", "Adamax",
+        "SGD-schedule", "Adam-schedule"])
 @pytest.mark.parametrize("penalty", [L1(0.4), GroupLasso(0.3, dim=1)], ids=repr)
 def test_the_solution_is_a_fixed_point_of_each_keras_optimizers_step(make_opt, penalty):
     # w = prox_T(w - T grad) at the minimiser only when the prox uses the metric T of the

@@ -37,6 +37,15 @@ def _number(x):
     return float(_value(x).item())
 
 
+def _learning_rate(optimizer):
+    """The learning rate of the step just taken: a schedule is read at the step count before it
+    (``optimizer.learning_rate`` reads it at the count after)."""
+    rate = getattr(optimizer, "_learning_rate", None)
+    if isinstance(rate, keras.optimizers.schedules.LearningRateSchedule):
+        return _number(rate(optimizer._iterations - 1))
+    return _number(optimizer.learning_rate)
+
+
 class ProximalCallback(keras.callbacks.Callback):
     """After each training batch, replace ``variables`` by the prox of ``penalty``.
 
@@ -82,7 +91,7 @@ class ProximalCallback(keras.callbacks.Callback):
 
     def _step(self, optimizer, variable, like):
         """The prox's step for ``variable`` (a number or a :class:`Metric`), None before any step."""
-        lr = _number(optimizer.learning_rate)
+        lr = _learning_rate(optimizer)
         opt = keras.optimizers
         if isinstance(optimizer, opt.SGD):
             return lr / (1.0 - float(optimizer.momentum))
