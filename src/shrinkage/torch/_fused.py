@@ -65,8 +65,6 @@ def may_fuse(optimizer):
     return "numba" if device == "cpu" else None
 
 
-
-
 def plain_like(tensor, like):
     """Whether ``tensor`` is plain contiguous memory of ``like``'s device, dtype and shape (what the
     fused kernels read and write by flat index)."""

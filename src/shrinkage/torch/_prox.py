@@ -355,25 +355,28 @@ def _dtensor_prox_(param, penalty, step):
     state, with no communication: a separable penalty whose per-feature weights (if any) lie along
     an unsharded last dimension; a GroupLasso whose groups are sharded only along the group axis
     (FSDP2's ``Shard(0)`` with ``dim=0``: whole rows on each rank), with the rank's slice of the
-    group strengths. Otherwise (groups across shards, partial placements): on the whole tensor
-    (gathered, the same arithmetic on every rank), then each rank keeps its shard.
+    group strengths. Otherwise (groups across shards): on the whole tensor (gathered, the same
+    arithmetic on every rank), then each rank keeps its shard. Partial placements (a parameter
+    holding unreduced sums) are refused.
     """
-    from torch.distributed.tensor import Replicate, Shard, distribute_tensor
+    from torch.distributed.tensor import Replicate, Shard
     from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
 
     placements = param.placements
+    if not all(isinstance(p, (Shard, Replicate)) for p in placements):
+        raise NotImplementedError(f"the prox of a DTensor with placements {placements}: only sharded "
+                                  "or replicated parameters (FSDP2, tensor parallelism) are supported")
+    shape, offset = compute_local_shape_and_global_offset(param.shape, param.device_mesh, placements)
     ndim = max(param.dim(), 1)
     sharded = {p.dim % ndim for p in placements if isinstance(p, Shard)}
     denom = step.denom if isinstance(step, Metric) else step if isinstance(step, torch.Tensor) else None
-    local = (all(isinstance(p, (Shard, Replicate)) for p in placements)
-             and (denom is None or (_is_dtensor(denom) and denom.placements == placements)))
+    local = denom is None or (_is_dtensor(denom) and denom.placements == placements)
     if isinstance(penalty, GroupLasso):
         axis = penalty.axis(param.dim())
         local = local and sharded <= {axis}
         if local and penalty.weights is not None and sharded:
             # the rank's groups are rows offset.. of the whole tensor's: a penalty with their
             # strengths (made once per penalty and shard: its strengths are cached by identity)
-            shape, offset = compute_local_shape_and_global_offset(param.shape, param.device_mesh, placements)
             key = (id(penalty), penalty.alpha, param.shape[axis], offset[axis], shape[axis])
             held = _SHARD_PENALTIES.get(key)
             if held is None or held[0] is not penalty:
@@ -398,8 +401,7 @@ def _dtensor_prox_(param, penalty, step):
         step = _whole(step)
     _prox_(whole, penalty, step)
     # (every rank holds the same whole tensor: its shard is cut locally, nothing is sent)
-    mine = distribute_tensor(whole, param.device_mesh, placements, src_data_rank=None)
-    param.to_local().copy_(mine.to_local())
+    param.to_local().copy_(whole[tuple(slice(o, o + n) for o, n in zip(offset, shape, strict=True))])
     return param
 
 
