@@ -79,6 +79,21 @@ def train(case, shard=None, during=None):
     return [(w.full_tensor() if hasattr(w, "full_tensor") else w).detach().numpy() for w in weights]
 
 
+def _partial_is_refused(mesh):
+    """Whether the prox of a DTensor holding unreduced sums (a ``Partial`` placement) raises the
+    error that says so, rather than shrinking a part of a sum."""
+    from torch.distributed.tensor import DTensor, Partial
+
+    from shrinkage.torch import prox_
+
+    partial = DTensor.from_local(torch.ones(3, 4, dtype=torch.float64), mesh, [Partial()])
+    try:
+        prox_(partial, L1(0.1), 0.5)
+    except NotImplementedError as err:
+        return "Partial" in str(err)
+    return False
+
+
 def main(rank, world_size, port, out):
     import torch.distributed as dist
     from torch.distributed.device_mesh import init_device_mesh
@@ -111,6 +126,7 @@ def main(rank, world_size, port, out):
         gathered.clear()
         results[case + "/0"], results[case + "/1"] = train(case, shard, counting_gathers())
         results[case + "/gathers"] = np.array(len(gathered))
+    results["partial refused"] = np.array(_partial_is_refused(mesh))
     dist.destroy_process_group()
     if rank == 0:
         np.savez(out, **results)

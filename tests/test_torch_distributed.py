@@ -48,6 +48,10 @@ def sharded_runs(tmp_path_factory):
         return dict(data)
 
 
+def test_a_partial_placement_is_refused_with_a_clear_error(sharded_runs):
+    assert bool(sharded_runs["partial refused"])
+
+
 @pytest.mark.parametrize("case", list(_fsdp_rank.CASES))
 def test_fsdp2_sharded_training_equals_unsharded(sharded_runs, case):
     plain = _fsdp_rank.train(case)
