@@ -42,7 +42,12 @@ def sharded_runs(tmp_path_factory):
     ranks = [subprocess.Popen([sys.executable, WORKER, str(rank), "2", str(port), str(out)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for rank in range(2)]
-    logs = [r.communicate(timeout=300)[0] for r in ranks]
+    try:
+        logs = [r.communicate(timeout=300)[0] for r in ranks]
+    finally:
+        for r in ranks:         # (a rank left waiting for a crashed peer must not outlive the test)
+            if r.poll() is None:
+                r.kill()
     assert all(r.returncode == 0 for r in ranks), "\n".join(logs)[-4000:]
     with np.load(out) as data:
         return dict(data)
