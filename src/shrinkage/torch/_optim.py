@@ -92,7 +92,10 @@ class Proximal(Optimizer):
     dimension (an ``nn.Linear`` weight's input features). The wrapper is itself an ``Optimizer``:
     learning-rate schedulers, ``zero_grad``, hooks and ``state_dict`` work on it (penalties are
     stored as plain data, so ``torch.load(weights_only=True)`` reads the checkpoint). Parameters
-    that received no gradient in a step are left alone, as the optimizer leaves them.
+    that received no gradient in a step are left alone, as the optimizer leaves them. Works with
+    ``torch.amp.GradScaler`` (a skipped step skips the prox), bfloat16/float16 parameters (the
+    prox computed in float32, rounded once) and FSDP2-sharded ``DTensor`` parameters (the prox on
+    each rank's shard where it is that shard's own, else on the gathered tensor).
 
     Parameters
     ----------
