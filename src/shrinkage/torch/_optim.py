@@ -268,7 +268,7 @@ class Proximal(Optimizer):
                 "counts": (), "addresses": ()}
         # (one tensor: the per-tensor launch, unless Adam's counts are on the GPU, which only the
         # planned launch reads there)
-        if _triton() is None or (len(params) < 2 and not (group.get("fused") or group.get("capturable"))):
+        if _triton() is None or (len(params) < 2 and not _counts_on_gpu(group)):
             return plan
         group_lasso = isinstance(penalty, GroupLasso)
         if type(inner) is torch.optim.SGD:
@@ -336,11 +336,16 @@ def _addresses(*lists):
     return tuple(t.data_ptr() for tensors in lists for t in tensors)
 
 
+def _counts_on_gpu(group):
+    # PyTorch's fused and capturable Adam keep each parameter's step count on its device
+    return bool(group.get("fused") or group.get("capturable"))
+
+
 def _counts_on_device(group, state, params):
     """Adam's step counts where the optimizer keeps them on the parameters' GPU (``fused``,
     ``capturable``): the planned launch reads them there (``.item()`` would make the host wait for
     the GPU at every step). ``()`` where they are numbers on the host."""
-    if not (group.get("fused") or group.get("capturable")):
+    if not _counts_on_gpu(group):
         return ()
     counts = [state[p].get("step") for p in params]
     first = counts[0]

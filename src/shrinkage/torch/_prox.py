@@ -360,13 +360,11 @@ def _dtensor_prox_(param, penalty, step):
     holding unreduced sums) are refused.
     """
     from torch.distributed.tensor import Replicate, Shard
-    from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
 
     placements = param.placements
     if not all(isinstance(p, (Shard, Replicate)) for p in placements):
         raise NotImplementedError(f"the prox of a DTensor with placements {placements}: only sharded "
                                   "or replicated parameters (FSDP2, tensor parallelism) are supported")
-    shape, offset = compute_local_shape_and_global_offset(param.shape, param.device_mesh, placements)
     ndim = max(param.dim(), 1)
     sharded = {p.dim % ndim for p in placements if isinstance(p, Shard)}
     denom = step.denom if isinstance(step, Metric) else step if isinstance(step, torch.Tensor) else None
@@ -377,6 +375,7 @@ def _dtensor_prox_(param, penalty, step):
         if local and penalty.weights is not None and sharded:
             # the rank's groups are rows offset.. of the whole tensor's: a penalty with their
             # strengths (made once per penalty and shard: its strengths are cached by identity)
+            shape, offset = _shard_box(param)
             key = (id(penalty), penalty.alpha, param.shape[axis], offset[axis], shape[axis])
             held = _SHARD_PENALTIES.get(key)
             if held is None or held[0] is not penalty:
@@ -401,8 +400,17 @@ def _dtensor_prox_(param, penalty, step):
         step = _whole(step)
     _prox_(whole, penalty, step)
     # (every rank holds the same whole tensor: its shard is cut locally, nothing is sent)
+    shape, offset = _shard_box(param)
     param.to_local().copy_(whole[tuple(slice(o, o + n) for o, n in zip(offset, shape, strict=True))])
     return param
+
+
+def _shard_box(param):
+    """``(local shape, global offset)`` of this rank's shard of a DTensor (only where the prox
+    needs it: the shard's group strengths, or its slice of a gathered tensor)."""
+    from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
+
+    return compute_local_shape_and_global_offset(param.shape, param.device_mesh, param.placements)
 
 
 # a sharded GroupLasso's penalty on one shard's groups, by (penalty, shard); the penalty kept alive
