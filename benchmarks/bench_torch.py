@@ -59,6 +59,22 @@ from shrinkage.penalties import L1, GroupLasso  # noqa: E402
 from shrinkage.torch import Proximal, _fused, _prox, penalty_loss  # noqa: E402
 
 CUDA_CALLS = 20     # calls per CUDA timing, queued back to back
+OPTIMIZERS = {      # name -> (class, hyperparameters)
+    "SGD": (torch.optim.SGD, {"lr": 1e-3, "momentum": 0.9}),
+    "Adam": (torch.optim.Adam, {"lr": 1e-4}),
+    "AdamW": (torch.optim.AdamW, {"lr": 1e-4}),
+    "NAdam": (torch.optim.NAdam, {"lr": 1e-4}),
+    "RAdam": (torch.optim.RAdam, {"lr": 1e-4}),
+    "Adamax": (torch.optim.Adamax, {"lr": 1e-4}),
+    "RMSprop": (torch.optim.RMSprop, {"lr": 1e-4}),
+    "Adagrad": (torch.optim.Adagrad, {"lr": 1e-3}),
+}
+FUSED = ("SGD", "Adam", "AdamW", "Adagrad")     # the ones with a PyTorch fused=True kernel
+
+
+def make_optimizer(name, params, **options):
+    cls, hyper = OPTIMIZERS[name]
+    return cls(params, **hyper, **options)
 
 
 def make_model(widths, device):
@@ -91,8 +107,7 @@ def bench(device, widths, batch, repeats, optimizer_name, penalty):
     weights = [m.weight for m in model if isinstance(m, torch.nn.Linear)]
     biases = [m.bias for m in model if isinstance(m, torch.nn.Linear)]
     groups = [{"params": weights, "penalty": penalty}, {"params": biases}]
-    inner = (torch.optim.SGD(groups, lr=1e-3, momentum=0.9) if optimizer_name == "SGD"
-             else torch.optim.Adam(groups, lr=1e-4))
+    inner = make_optimizer(optimizer_name, groups)
     opt = Proximal(inner)
     x = torch.randn(batch, widths[0], device=device)
     y = torch.randint(0, widths[-1], (batch,), device=device)
@@ -135,12 +150,11 @@ def bench(device, widths, batch, repeats, optimizer_name, penalty):
 
     # PyTorch's one-pass kernel of the same optimizer over the same parameters (its own state),
     # alone and inside Proximal
-    def make_fused(params):
-        return (torch.optim.SGD(params, lr=1e-3, momentum=0.9, fused=True) if optimizer_name == "SGD"
-                else torch.optim.Adam(params, lr=1e-4, fused=True))
-
-    torch_fused = make_fused(model.parameters())
-    opt_fused = Proximal(make_fused([{"params": weights, "penalty": penalty}, {"params": biases}]))
+    has_fused = optimizer_name in FUSED
+    torch_fused = make_optimizer(optimizer_name, model.parameters(), fused=True) if has_fused else None
+    opt_fused = (Proximal(make_optimizer(optimizer_name, [{"params": weights, "penalty": penalty},
+                                                          {"params": biases}], fused=True))
+                 if has_fused else None)
 
     def train_fused():
         forward_backward()
@@ -155,8 +169,9 @@ def bench(device, widths, batch, repeats, optimizer_name, penalty):
         forward_backward()
         opt.step()
         proximal_step_without_penalty()
-        torch_fused.step()
-        opt_fused.step()
+        if has_fused:
+            torch_fused.step()
+            opt_fused.step()
         if with_triton:
             triton(opt.step)()
             triton(proximal_step_without_penalty)()
@@ -170,7 +185,8 @@ def bench(device, widths, batch, repeats, optimizer_name, penalty):
         rows["prox"].append(timed(opt.apply_prox, device, calls))
         rows["proximal"].append(timed(opt.step, device, calls))
         rows["proximal_free"].append(timed(proximal_step_without_penalty, device, calls))
-        rows["torch_fused"].append(timed(torch_fused.step, device, calls))
+        if has_fused:
+            rows["torch_fused"].append(timed(torch_fused.step, device, calls))
         if with_triton:
             rows["triton"].append(timed(triton(opt.step), device, calls))
             rows["triton_free"].append(timed(triton(proximal_step_without_penalty), device, calls))
@@ -179,8 +195,9 @@ def bench(device, widths, batch, repeats, optimizer_name, penalty):
         if with_triton:
             rows["train_triton"].append(timed(triton(train_with_prox), device, calls))
         rows["train_term"].append(timed(train_with_term, device, calls))
-        rows["train_fused"].append(timed(train_fused, device, calls))
-        rows["train_fused_prox"].append(timed(train_fused_with_prox, device, calls))
+        if has_fused:
+            rows["train_fused"].append(timed(train_fused, device, calls))
+            rows["train_fused_prox"].append(timed(train_fused_with_prox, device, calls))
     med = {k: statistics.median(v) if v else None for k, v in rows.items()}
 
     def paired(numerator, base, over):
@@ -216,6 +233,8 @@ def main():
                         help="device(s) to run on (default: CPU, and CUDA when available)")
     parser.add_argument("--penalty", choices=("L1", "GroupLasso"), action="append",
                         help="penalties to time (default: both)")
+    parser.add_argument("--optimizer", choices=tuple(OPTIMIZERS), action="append",
+                        help="optimizers to time (default: SGD and Adam)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     widths = (256, 512, 512, 1024, 10) if args.quick else (1024, 2048, 2048, 2048, 10)
@@ -233,7 +252,7 @@ def main():
         return "—" if x is None else f"{100 * x:.1f}%"
 
     for device in devices:
-        for optimizer_name in ("SGD", "Adam"):
+        for optimizer_name in args.optimizer or ("SGD", "Adam"):
             for penalty in [p for p in (L1(1e-4), GroupLasso(1e-4, dim=0))
                             if args.penalty is None or type(p).__name__ in args.penalty]:
                 r = bench(device, widths, 256, args.repeats, optimizer_name, penalty)

@@ -1,4 +1,5 @@
-"""Proximal(SGD/Adam/AdamW) on CPU, fused path: the same parameters and state as PyTorch's step + the prox.
+"""Proximal(SGD, Adam, AdamW, NAdam, RAdam, Adamax, RMSprop, Adagrad) on CPU, fused path: the same
+parameters and state as PyTorch's step + the prox.
 
 The reference is the same wrapper with ``fuse_step=False`` (PyTorch's own ``step()``, then
 ``apply_prox``), fed the same gradients; ``tests/test_torch.py`` checks that one against the convex
@@ -75,9 +76,28 @@ OPTIONS = {"plain": {}, "amsgrad": {"amsgrad": True}, "maximize": {"maximize": T
 SGD_OPTIONS = {"plain": {}, "momentum": {"momentum": 0.9}, "dampening": {"momentum": 0.8, "dampening": 0.3},
                "nesterov": {"momentum": 0.9, "nesterov": True},
                "decay-maximize": {"momentum": 0.5, "weight_decay": 0.1, "maximize": True}}
+# (RAdam: rectified from the 6th step with beta2 = 0.999, from the 7th with 0.8)
+OTHER_OPTIONS = {
+    torch.optim.NAdam: {"plain": {}, "decay": {"weight_decay": 0.1, "maximize": True},
+                        "decoupled": {"weight_decay": 0.1, "decoupled_weight_decay": True},
+                        "momentum_decay": {"momentum_decay": 0.01, "betas": (0.3, 0.9), "eps": 1e-3}},
+    torch.optim.RAdam: {"plain": {}, "decay": {"weight_decay": 0.1, "maximize": True},
+                        "decoupled": {"weight_decay": 0.1, "decoupled_weight_decay": True},
+                        "betas": {"betas": (0.5, 0.8), "eps": 1e-3}},
+    torch.optim.Adamax: {"plain": {}, "decay": {"weight_decay": 0.1}, "maximize": {"maximize": True},
+                         "betas": {"betas": (0.3, 0.9), "eps": 1e-3}},
+    torch.optim.RMSprop: {"plain": {}, "momentum": {"momentum": 0.9}, "centered": {"centered": True},
+                          "centered-momentum-decay": {"centered": True, "momentum": 0.5, "weight_decay": 0.1},
+                          "maximize": {"maximize": True, "alpha": 0.9, "eps": 1e-3}},
+    torch.optim.Adagrad: {"plain": {}, "lr_decay": {"lr_decay": 0.1, "weight_decay": 0.1},
+                          "maximize": {"maximize": True},
+                          "initial": {"initial_accumulator_value": 0.5, "eps": 1e-3}},
+}
 CASES = ([(torch.optim.SGD, o) for o in SGD_OPTIONS.values()]
-         + [(c, o) for c in (torch.optim.Adam, torch.optim.AdamW) for o in OPTIONS.values()])
-CASE_IDS = ([f"SGD-{k}" for k in SGD_OPTIONS] + [f"{c}-{k}" for c in ("Adam", "AdamW") for k in OPTIONS])
+         + [(c, o) for c in (torch.optim.Adam, torch.optim.AdamW) for o in OPTIONS.values()]
+         + [(c, o) for c, options in OTHER_OPTIONS.items() for o in options.values()])
+CASE_IDS = ([f"SGD-{k}" for k in SGD_OPTIONS] + [f"{c}-{k}" for c in ("Adam", "AdamW") for k in OPTIONS]
+            + [f"{c.__name__}-{k}" for c, options in OTHER_OPTIONS.items() for k in options])
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["f64", "f32"])
@@ -86,8 +106,9 @@ CASE_IDS = ([f"SGD-{k}" for k in SGD_OPTIONS] + [f"{c}-{k}" for c in ("Adam", "A
 def test_fused_step_equals_the_optimizers_step_then_the_prox(opt_cls, options, penalty, dtype, monkeypatch):
     fused = _spy_fused_step(monkeypatch)
     got_params, got = _run(opt_cls, options, penalty, dtype, fuse=True)
-    # the first step makes the state (momentum buffers, Adam's moments): PyTorch's own
-    stateless = opt_cls is torch.optim.SGD and not options.get("momentum")
+    # the first step makes the state (momentum buffers, Adam's moments): PyTorch's own; SGD
+    # without momentum has none, Adagrad makes its own when it is built
+    stateless = (opt_cls is torch.optim.SGD and not options.get("momentum")) or opt_cls is torch.optim.Adagrad
     assert fused == [stateless] + [True] * 6
     ref_params, ref = _run(opt_cls, options, penalty, dtype, fuse=False)
     rtol, atol = (1e-12, 1e-14) if dtype == torch.float64 else (2e-5, 1e-6)
@@ -99,8 +120,10 @@ def test_fused_step_equals_the_optimizers_step_then_the_prox(opt_cls, options, p
         assert set(got_state) == set(ref_state)
         for name in ref_state:
             torch.testing.assert_close(got_state[name], ref_state[name], rtol=rtol, atol=atol)
-    if getattr(penalty, "l1_ratio", 0) > 0 and opt_cls is not torch.optim.SGD:
-        # the penalty acted (exact zeros; SGD's raw steps of this size outrun the threshold)
+    raw_steps = opt_cls in (torch.optim.SGD, torch.optim.RAdam)
+    if getattr(penalty, "l1_ratio", 0) > 0 and not raw_steps and not options:
+        # the penalty acted (exact zeros; SGD's raw steps of this size outrun the threshold, and
+        # RAdam's until it is rectified, at the 6th step)
         assert (got_params["weight"] == 0).any()
 
 

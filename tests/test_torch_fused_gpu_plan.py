@@ -4,7 +4,7 @@ The Triton kernels need a GPU (or Triton's interpreter, which CI does not have),
 and feeds them is plain Python: which groups are planned, when a plan is made again or given up,
 which tensors go into which table, which numbers each launch gets under which name, and the step
 counts. Here the kernels are replaced by the CPU path's numba kernels (``_kernels.sgd_prox``,
-``adam_prox``: the same update and prox, checked against PyTorch by ``test_torch_fused.py``),
+``adaptive_prox``: the same update and prox, checked against PyTorch by ``test_torch_fused.py``),
 reached through the same plan functions and argument names as the Triton kernels (checked against
 their signatures in ``_triton.py``), so the whole host path runs on CPU tensors and must give what
 the optimizer's step followed by the prox gives. ``tests/test_torch_cuda.py`` runs the same cases
@@ -20,7 +20,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from shrinkage._kernels import adam_prox, sgd_prox  # noqa: E402
+from shrinkage._kernels import adaptive_prox, sgd_prox  # noqa: E402
 from shrinkage.penalties import L1, GroupLasso  # noqa: E402
 from shrinkage.torch import _fused, _optim, _prox  # noqa: E402
 from test_torch_cuda import FUSED_OPTIMIZERS, FUSED_PENALTIES, assert_fused_equal, fused_run  # noqa: E402
@@ -97,9 +97,9 @@ class _CpuKernels:
                 m, v = _np(exp_avg[i]).reshape(-1), _np(exp_avg_sq[i]).reshape(-1)
                 vmax = v if max_exp_avg_sq is None else _np(max_exp_avg_sq[i]).reshape(-1)
                 w_ = _np(w).reshape(-1)
-                adam_prox.adam_prox_flat(w_, _np(g).reshape(-1), m, v, vmax, _adam_hyper(c, w_),
-                                         _typed(c["threshold"], w_), _typed(c["shift"], w_),
-                                         max_exp_avg_sq is not None, kind, shrink)
+                adaptive_prox.adam_prox_flat(w_, _np(g).reshape(-1), m, v, vmax, _adam_hyper(c, w_),
+                                             _typed(c["threshold"], w_), _typed(c["shift"], w_),
+                                             max_exp_avg_sq is not None, False, kind, shrink)
         return _Launch("_adam_many_kernel", apply)
 
     @staticmethod
@@ -122,16 +122,17 @@ class _CpuKernels:
                 w_ = _np(w)
                 v = _np(exp_avg_sq[i])
                 vmax = v if max_exp_avg_sq is None else _np(max_exp_avg_sq[i])
-                adam_prox.adam_group_prox_rows(w_, _np(g), _np(exp_avg[i]), v, vmax, _adam_hyper(c, w_),
-                                               _typed(c["lr"], w_), lam_i.astype(w_.dtype), _typed(tol, w_),
-                                               _prox._MAX_NEWTON, max_exp_avg_sq is not None,
-                                               _prox.newton_scratch(w_))
+                amsgrad = max_exp_avg_sq is not None
+                adaptive_prox.adam_group_prox_rows(w_, _np(g), _np(exp_avg[i]), v, vmax, _adam_hyper(c, w_),
+                                                   _typed(c["lr"], w_), lam_i.astype(w_.dtype),
+                                                   _typed(tol, w_), _prox._MAX_NEWTON, amsgrad, False,
+                                                   _prox.newton_scratch(w_))
         return _Launch("_adam_group_many_kernel", apply)
 
 
 def _adam_hyper(c, like):
     names = ("sign", "wd", "decay", "lerp", "beta2", "fresh", "step_size", "root_b", "eps_b")
-    return tuple(_typed(c[k], like) for k in names)
+    return (*(_typed(c[k], like) for k in names), _typed(0.0, like))     # (10th: NAdam's)
 
 
 @pytest.fixture

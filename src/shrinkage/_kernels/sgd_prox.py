@@ -1,6 +1,6 @@
 """SGD's update and the proximal step in one pass over memory (the proximal optimizers' CPU path).
 
-As ``adam_prox`` for Adam: each coordinate is read once, updated as PyTorch's single-tensor SGD
+As ``adaptive_prox`` for Adam: each coordinate is read once, updated as PyTorch's single-tensor SGD
 updates it,
 
     g <- -g if maximize;    g <- g + wd w
@@ -16,7 +16,7 @@ block soft-thresholded, ``w_g <- w_g max(1 - t lam_g / ||w_g||, 0)``.
 import numpy as np
 
 from ._jit import njit, prange
-from .adam_prox import NO_PROX, POSITIVE, SOFT
+from .adaptive_prox import NO_PROX, POSITIVE, SOFT
 from .prox import soft_threshold_select
 from .prox_metric import BLOCK, _block_shrink
 
@@ -68,7 +68,7 @@ def _flat_kinds(w, g, buf, hyper, threshold, divisor, momentum, nesterov, kind, 
 
 @njit(cache=True, error_model="numpy")
 def _flat_segment(w, g, buf, hyper, threshold, divisor, momentum, nesterov, kind, shrink):
-    # the flags as constants around whole loops (see adam_prox._flat_segment)
+    # the flags as constants around whole loops (see adaptive_prox._flat_blocks)
     if momentum:
         if nesterov:
             _flat_kinds(w, g, buf, hyper, threshold, divisor, True, True, kind, shrink)
@@ -84,7 +84,7 @@ def sgd_prox_flat(w, g, buf, hyper, threshold, divisor, momentum, nesterov, kind
 
     ``hyper = (sign, wd, mu, 1 - dampening, lr)`` in the arrays' dtype (``sign`` -1 to maximize);
     ``threshold = t l1``, ``divisor = 1 + t l2`` (used with ``shrink``); ``kind`` one of
-    ``adam_prox.NO_PROX, SOFT, POSITIVE``. ``buf`` (the momentum buffer) is read and written only
+    ``adaptive_prox.NO_PROX, SOFT, POSITIVE``. ``buf`` (the momentum buffer) is read and written only
     with ``momentum`` (pass ``w`` otherwise).
     """
     n = w.shape[0]

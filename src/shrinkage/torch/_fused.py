@@ -2,21 +2,22 @@
 
 ``Proximal(optimizer)`` would otherwise run PyTorch's step — on a CPU, by default, a sequence of
 tensor operations that each sweep the parameter and its state (seven for Adam, three for SGD with
-momentum) — and then the prox, one more sweep. For ``SGD``, ``Adam`` and ``AdamW`` the kernels of
-``shrinkage._kernels.sgd_prox`` / ``adam_prox`` do the update exactly as PyTorch's single-tensor
-implementation writes it and the prox while each coordinate (each row, for the group lasso) is in
-cache: the optimizer's state and the parameters end as PyTorch's step followed by ``apply_prox``
-leaves them, to rounding (``tests/test_torch_fused.py``). The prox's step is ``Proximal``'s
-(``_steps``): ``lr``-based for SGD, Adam's metric for Adam.
+momentum) — and then the prox, one more sweep. For ``SGD``, ``Adam``, ``AdamW``, ``NAdam``,
+``RAdam``, ``Adamax``, ``RMSprop`` and ``Adagrad`` the kernels of ``shrinkage._kernels.sgd_prox`` /
+``adaptive_prox`` do the update exactly as PyTorch's single-tensor implementation writes it and
+the prox while each coordinate (each row, for the group lasso) is in cache: the optimizer's state
+and the parameters end as PyTorch's step followed by ``apply_prox`` leaves them, to rounding
+(``tests/test_torch_fused.py``). The prox's step is ``Proximal``'s (``_steps``): ``lr``-based for
+SGD, the optimizer's metric for the others.
 
 The path is taken only where it is the same computation: the optimizer is exactly one of these
 classes (a subclass may change the update), nothing observes its ``step()`` (no step hooks, no
 learning-rate scheduler's wrapper on it, no gradient scaler's ``grad_scale``), no group is
-``capturable``, ``differentiable`` or (SGD) has a Tensor hyperparameter, and every parameter with a
-gradient is a contiguous float32/float64 CPU tensor with a dense gradient of its dtype and the state
-PyTorch created (a first step with momentum, or any first Adam step, is PyTorch's own, so the state
-is made as it makes it). Anything else returns False before touching a tensor, and ``Proximal``
-calls the optimizer's ``step()`` and then the prox.
+``capturable`` or ``differentiable`` or has a Tensor hyperparameter other than ``lr``, and every
+parameter with a gradient is a contiguous float32/float64 CPU tensor with a dense gradient of its
+dtype and the state PyTorch created (a first step with state to create is PyTorch's own, so the
+state is made as it makes it). Anything else returns False before touching a tensor, and
+``Proximal`` calls the optimizer's ``step()`` and then the prox.
 """
 
 import math
@@ -25,14 +26,18 @@ import numpy as np
 import torch
 from torch.optim import optimizer as _optimizer_module
 
-from .._kernels import adam_prox, sgd_prox
+from .._kernels import adaptive_prox, sgd_prox
 from ..penalties import GroupLasso
 from . import _prox
-from ._prox import Metric, _numba_threads, _prox_, newton_scratch, strengths
+from ._prox import _numba_threads, _prox_, newton_scratch, strengths
 from ._steps import _number, _step_size
 
-_ADAM_TYPES = (torch.optim.Adam, torch.optim.AdamW)
-_TYPES = (torch.optim.SGD, *_ADAM_TYPES)
+_optim = torch.optim
+# the adaptive optimizers' kernels (flat, group rows) in shrinkage._kernels.adaptive_prox
+_ADAPTIVE = {_optim.Adam: "adam", _optim.AdamW: "adam", _optim.NAdam: "nadam", _optim.RAdam: "radam",
+             _optim.Adamax: "adamax", _optim.RMSprop: "rmsprop", _optim.Adagrad: "adagrad"}
+_TYPES = (_optim.SGD, *_ADAPTIVE)
+_GPU_TYPES = (_optim.SGD, _optim.Adam, _optim.AdamW)     # (_fused_gpu's)
 _DTYPES = (torch.float32, torch.float64)
 # From this many elements the fused step runs on torch.get_num_threads() threads, as the PyTorch
 # operations it replaces do (ATen's grain size); Adam's does ~4x the prox's work per element.
@@ -60,8 +65,8 @@ def may_fuse(optimizer):
         return None
     # (a GPU step is bound by the host's Python: one look at the first parameter decides)
     device = groups[0]["params"][0].device.type
-    if device == _prox.TRITON_DEVICE and GPU and _prox._triton() is not None:
-        return "triton"
+    if device == _prox.TRITON_DEVICE and GPU:
+        return "triton" if type(optimizer) in _GPU_TYPES and _prox._triton() is not None else None
     return "numba" if device == "cpu" else None
 
 
@@ -83,14 +88,37 @@ def _adam_keys(group):
     return ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if group.get("amsgrad") else ("exp_avg", "exp_avg_sq")
 
 
+def _state_keys(optimizer, group):
+    """The per-coordinate state tensors the optimizer's update reads and writes."""
+    kind = type(optimizer)
+    if kind is _optim.SGD:
+        return ("momentum_buffer",) if group["momentum"] else ()
+    if kind in (_optim.Adam, _optim.AdamW):
+        return _adam_keys(group)
+    if kind in (_optim.NAdam, _optim.RAdam):
+        return ("exp_avg", "exp_avg_sq")
+    if kind is _optim.Adamax:
+        return ("exp_avg", "exp_inf")
+    if kind is _optim.RMSprop:
+        return (("square_avg",) + (("momentum_buffer",) if group["momentum"] > 0 else ())
+                + (("grad_avg",) if group["centered"] else ()))
+    return ("sum",)     # Adagrad
+
+
 def _group_fits(optimizer, group):
     """Whether the group's hyperparameters are ones the kernels take (numbers, no special modes)."""
     if group.get("capturable") or group.get("differentiable"):
         return False
-    names = ("momentum", "dampening", "weight_decay") if type(optimizer) is torch.optim.SGD else (
-        "eps", "weight_decay")
-    values = [group[k] for k in names] + ([] if type(optimizer) is torch.optim.SGD else list(group["betas"]))
-    return not any(isinstance(x, torch.Tensor) for x in values)
+    values = [v for k, v in group.items() if k not in ("params", "lr", "penalty")]
+    return not any(isinstance(x, torch.Tensor) for x in [*values, *group.get("betas", ())])
+
+
+def _scalar_state(optimizer, state):
+    # the step count (all but SGD) and NAdam's product of momentum coefficients: CPU tensors
+    kind = type(optimizer)
+    names = () if kind is _optim.SGD else ("step", "mu_product") if kind is _optim.NAdam else ("step",)
+    return all(isinstance(state.get(k), torch.Tensor) and state[k].device.type == "cpu"
+               and state[k].numel() == 1 for k in names)
 
 
 def fused_step(optimizer):
@@ -99,27 +127,25 @@ def fused_step(optimizer):
 
     Returns False, having changed nothing, where the path does not apply (module docstring).
     """
-    sgd = type(optimizer) is torch.optim.SGD
+    sgd = type(optimizer) is _optim.SGD
     work = []
     for group in optimizer.param_groups:
         if not _group_fits(optimizer, group):
             return False
-        keys = (("momentum_buffer",) if group["momentum"] else ()) if sgd else _adam_keys(group)
+        keys = _state_keys(optimizer, group)
         for param in group["params"]:
             if param.grad is None:
                 continue
             state = optimizer.state.get(param, {})
-            if not (sgd or isinstance(state.get("step"), torch.Tensor)) or not _fits(param, state, keys):
+            if not (_scalar_state(optimizer, state) and _fits(param, state, keys)):
                 return False
             work.append((group, param, state))
-    decoupled_default = type(optimizer) is torch.optim.AdamW
     with torch.no_grad():
         for group, param, state in work:
             if sgd:
                 _sgd_param(optimizer, group, param, state)
             else:
-                _adam_param(group, param, state, bool(group.get("amsgrad")),
-                             group.get("decoupled_weight_decay", decoupled_default))
+                _adaptive_param(optimizer, group, param, state)
     return True
 
 
@@ -131,7 +157,7 @@ def sgd_hyper(group):
 
 def adam_hyper(group, k, decoupled):
     """Adam's numbers at step ``k`` of the fused kernels, ``(sign, wd, decay, 1 - beta1, beta2,
-    1 - beta2, lr / (1 - beta1^k), sqrt(b), eps sqrt(b))``, ``b = 1 - beta2^k`` (``adam_prox``)."""
+    1 - beta2, lr / (1 - beta1^k), sqrt(b), eps sqrt(b))``, ``b = 1 - beta2^k`` (``adaptive_prox``)."""
     beta1, beta2 = group["betas"]
     lr = _number(group["lr"])
     wd = group["weight_decay"]
@@ -171,38 +197,114 @@ def _separable(penalty, param, step):
     """``(kind, t l1, t l2, separate)`` of the flat kernels for the scalar ``t`` (Adam: ``lr``);
     ``separate``: the penalty needs a pass of its own (GroupLasso off rows, per-feature weights)."""
     if penalty is None:
-        return adam_prox.NO_PROX, 0.0, 0.0, False
+        return adaptive_prox.NO_PROX, 0.0, 0.0, False
     if isinstance(penalty, GroupLasso) or penalty.weights is not None:
-        return adam_prox.NO_PROX, 0.0, 0.0, True
+        return adaptive_prox.NO_PROX, 0.0, 0.0, True
     l1, l2 = strengths(penalty, param)
-    kind = adam_prox.POSITIVE if penalty.positive else adam_prox.SOFT if l1 > 0 else adam_prox.NO_PROX
+    kinds = adaptive_prox
+    kind = kinds.POSITIVE if penalty.positive else kinds.SOFT if l1 > 0 else kinds.NO_PROX
     return kind, step * l1, step * l2, False
 
 
-def _adam_param(group, param, state, amsgrad, decoupled):
-    state["step"] += 1
-    numbers = adam_hyper(group, _number(state["step"]), decoupled)
+def _adam_numbers(optimizer, group, state, k):
+    decoupled = group.get("decoupled_weight_decay", type(optimizer) is _optim.AdamW)
+    amsgrad = bool(group.get("amsgrad"))
+    second = state["max_exp_avg_sq"] if amsgrad else state["exp_avg_sq"]
+    return ((*adam_hyper(group, k, decoupled), 0.0), _number(group["lr"]),
+            (state["exp_avg"], state["exp_avg_sq"], second), amsgrad, False)
+
+
+def _decoupled(group):
+    # (sign, wd, decay) of the update's first line: AdamW-style decay, or L2 added to the gradient
+    lr, wd = _number(group["lr"]), group["weight_decay"]
+    sign = -1.0 if group.get("maximize") else 1.0
+    if group.get("decoupled_weight_decay"):
+        return sign, 0.0, 1.0 - lr * wd
+    return sign, wd, 1.0
+
+
+def _nadam_numbers(optimizer, group, state, k):
+    beta1, beta2 = group["betas"]
+    lr, decay = _number(group["lr"]), group["momentum_decay"]
+    mu = beta1 * (1.0 - 0.5 * (0.96 ** (k * decay)))
+    mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((k + 1) * decay)))
+    state["mu_product"] *= mu       # (as PyTorch: the tensor, then its value)
+    product = _number(state["mu_product"])
+    root_b = math.sqrt(1.0 - beta2**k)
+    hyper = (*_decoupled(group), 1.0 - beta1, beta2, 1.0 - beta2, lr * (1.0 - mu) / (1.0 - product), root_b,
+             group["eps"] * root_b, lr * mu_next / (1.0 - product * mu_next))
+    return hyper, lr, (state["exp_avg"], state["exp_avg_sq"], None), False, False
+
+
+def _radam_numbers(optimizer, group, state, k):
+    beta1, beta2 = group["betas"]
     lr = _number(group["lr"])
-    root_b, eps_b = numbers[7], numbers[8]
+    bias1, bias2 = 1.0 - beta1**k, 1.0 - beta2**k
+    rho_inf = 2.0 / (1.0 - beta2) - 1.0
+    rho = rho_inf - 2.0 * k * beta2**k / bias2
+    states = (state["exp_avg"], state["exp_avg_sq"], None)
+    first = (*_decoupled(group), 1.0 - beta1, beta2, 1.0 - beta2)
+    if rho > 5.0:
+        rect = math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+        hyper = (*first, lr * rect / bias1, math.sqrt(bias2), group["eps"], 0.0)
+        return hyper, lr * rect, states, True, False
+    return (*first, lr / bias1, 1.0, 0.0, 0.0), lr, states, False, False
+
+
+def _adamax_numbers(optimizer, group, state, k):
+    beta1, beta2 = group["betas"]
+    lr = _number(group["lr"])
+    sign = -1.0 if group.get("maximize") else 1.0
+    hyper = (sign, group["weight_decay"], 1.0, 1.0 - beta1, beta2, group["eps"], lr / (1.0 - beta1**k), 1.0,
+             0.0, 0.0)
+    return hyper, lr, (state["exp_avg"], state["exp_inf"], None), False, False
+
+
+def _rmsprop_numbers(optimizer, group, state, k):
+    lr, alpha, mu = _number(group["lr"]), group["alpha"], group["momentum"]
+    sign = -1.0 if group.get("maximize") else 1.0
+    hyper = (sign, group["weight_decay"], alpha, 1.0 - alpha, mu, lr, group["eps"], 1.0, 0.0, 0.0)
+    states = (state["square_avg"], state.get("momentum_buffer"), state.get("grad_avg"))
+    return hyper, lr / (1.0 - mu), states, mu > 0, bool(group["centered"])
+
+
+def _adagrad_numbers(optimizer, group, state, k):
+    clr = _number(group["lr"]) / (1.0 + (k - 1.0) * group["lr_decay"])
+    sign = -1.0 if group.get("maximize") else 1.0
+    hyper = (sign, group["weight_decay"], clr, group["eps"], 0.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    return hyper, clr, (state["sum"], None, None), False, False
+
+
+# the kernels' numbers after the step count's increment to k: (hyper, the prox's scale, the three
+# state tensors (None where unused), flag_a, flag_b), see shrinkage._kernels.adaptive_prox
+_NUMBERS = {"adam": _adam_numbers, "nadam": _nadam_numbers, "radam": _radam_numbers,
+            "adamax": _adamax_numbers, "rmsprop": _rmsprop_numbers, "adagrad": _adagrad_numbers}
+
+
+def _adaptive_param(optimizer, group, param, state):
+    rule = _ADAPTIVE[type(optimizer)]
+    state["step"] += 1
+    numbers, scale, states, flag_a, flag_b = _NUMBERS[rule](optimizer, group, state, _number(state["step"]))
+    if param.numel() == 0:
+        return
     typed = np.float32 if param.dtype == torch.float32 else np.float64
     hyper = tuple(typed(x) for x in numbers)
-    second = state["max_exp_avg_sq"] if amsgrad else state["exp_avg_sq"]
-    w, g, m, v, vmax = (t.detach().numpy() for t in (param, param.grad, state["exp_avg"], state["exp_avg_sq"],
-                                                     second))
-    if w.size == 0:
-        return
+    w, g = param.detach().numpy(), param.grad.detach().numpy()
+    s1, s2, s3 = (w if t is None else t.detach().numpy() for t in states)
     _numba_threads(w.size, PARALLEL_MIN)
     penalty = group.get("penalty")
     if isinstance(penalty, GroupLasso) and w.ndim >= 1 and penalty.axis(w.ndim) == 0:
-        rows = [a.reshape(a.shape[0], -1) for a in (w, g, m, v, vmax)]
+        rows = [a.reshape(a.shape[0], -1) for a in (w, g, s1, s2, s3)]
         lam = np.asarray(penalty.group_strengths(w.shape[0]), dtype=w.dtype)
-        adam_prox.adam_group_prox_rows(*rows, hyper, typed(lr), lam, typed(8 * np.finfo(w.dtype).eps),
-                                       _prox._MAX_NEWTON, amsgrad, newton_scratch(rows[0]))
+        kernel = getattr(adaptive_prox, rule + "_group_prox_rows")
+        kernel(*rows, hyper, typed(scale), lam, typed(8 * np.finfo(w.dtype).eps), _prox._MAX_NEWTON, flag_a,
+               flag_b, newton_scratch(rows[0]))
         return
-    kind, threshold, shift, separate = _separable(penalty, param, lr)     # t_j = lr inv_j
-    flat = [a.reshape(-1) for a in (w, g, m, v, vmax)]
-    adam_prox.adam_prox_flat(*flat, hyper, typed(threshold), typed(shift), amsgrad, kind, shift > 0)
+    kind, threshold, shift, separate = _separable(penalty, param, scale)     # t_j = scale inv_j
+    flat = [a.reshape(-1) for a in (w, g, s1, s2, s3)]
+    getattr(adaptive_prox, rule + "_prox_flat")(*flat, hyper, typed(threshold), typed(shift), flag_a, flag_b,
+                                                kind, shift > 0)
     if separate:
         # group lasso over another dimension, per-feature weights: the prox as a pass of its own,
         # in the metric of the step just taken (``Proximal``'s table)
-        _prox_(param, penalty, Metric(lr * root_b, second, owned=False, root=True, eps=eps_b))
+        _prox_(param, penalty, _step_size(optimizer, group, param))

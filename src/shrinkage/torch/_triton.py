@@ -10,7 +10,7 @@ their CPU kernels); ``tests/test_torch_cuda.py`` checks a CUDA run against a CPU
 
 The ``*_many`` kernels take a whole parameter group in one launch (tables of the tensors'
 addresses); the SGD and Adam ones (``_fused_gpu``) also do the optimizer's update, as
-``shrinkage._kernels.sgd_prox`` / ``adam_prox`` do on CPU, before the prox.
+``shrinkage._kernels.sgd_prox`` / ``adaptive_prox`` do on CPU, before the prox.
 ``tests/test_torch_triton_compile.py`` compiles every variant for a GPU without one.
 
 Used only for CUDA tensors and only when Triton imports (it ships with PyTorch's CUDA builds);
@@ -247,7 +247,7 @@ def _sgd_at(w_ptr, g_ptr, buf_ptr, at, mask, sign, wd, mu, fresh, lr, MOMENTUM: 
 @triton.jit
 def _adam_at(w_ptr, g_ptr, m_ptr, v_ptr, vmax_ptr, at, mask, sign, wd, decay, lerp, beta2, fresh, step_size,
              root_b, eps_b, AMSGRAD: tl.constexpr, COMPUTE: tl.constexpr):
-    # PyTorch's Adam/AdamW on the elements `at` (shrinkage._kernels.adam_prox._update): m, v and,
+    # PyTorch's Adam/AdamW on the elements `at` (shrinkage._kernels.adaptive_prox._update): m, v and,
     # with AMSGRAD, vmax written; returns (w, inv), the new w (for the caller's prox) and
     # inv = sqrt(b) / (sqrt(vq) + eps sqrt(b)), the step per unit of lr (vq: max(vmax, v) with
     # amsgrad, else v). The numbers are float64 scalars.
