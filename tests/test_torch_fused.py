@@ -154,9 +154,10 @@ def _boom(*args, **kwargs):
     raise AssertionError("the optimizer's own step() ran")
 
 
-@pytest.mark.parametrize("opt_cls", [torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW])
+@pytest.mark.parametrize("opt_cls", [torch.optim.SGD, *OTHER_OPTIONS, torch.optim.Adam, torch.optim.AdamW],
+                         ids=lambda c: c.__name__)
 def test_the_fused_path_replaces_the_optimizers_step_once_state_exists(opt_cls, monkeypatch):
-    options = {"momentum": 0.9} if opt_cls is torch.optim.SGD else {}
+    options = {"momentum": 0.9} if opt_cls in (torch.optim.SGD, torch.optim.RMSprop) else {}
     params, opt, _ = _make(opt_cls, options, L1(0.4), torch.float32, fuse=True)
     grads = _grads(torch.float32, 3)
     calls = []
@@ -165,7 +166,8 @@ def test_the_fused_path_replaces_the_optimizers_step_once_state_exists(opt_cls, 
     for k, p in params.items():
         p.grad = grads[0][k].clone()
     opt.step()
-    assert calls == [1]                 # the first step makes the state: PyTorch's own
+    # the first step makes the state: PyTorch's own (Adagrad makes it when it is built)
+    assert calls == ([] if opt_cls is torch.optim.Adagrad else [1])
     monkeypatch.setattr(opt_cls, "step", _boom)
     for g in grads[1:]:
         for k, p in params.items():
@@ -385,3 +387,51 @@ def test_fused_sgd_step_property(lr, momentum, dampening, nesterov, wd, alpha, l
             opt.step()
         out.append(w.detach())
     torch.testing.assert_close(out[0], out[1], rtol=1e-12, atol=1e-14)
+
+
+_BETAS = st.tuples(st.floats(0.0, 0.99), st.floats(0.5, 0.9999))
+_EPS = st.floats(1e-10, 1e-2)
+_WD = st.sampled_from([0.0, 1e-3, 0.3])
+_OTHER_STRATEGIES = {
+    torch.optim.NAdam: st.fixed_dictionaries({
+        "betas": _BETAS, "eps": _EPS, "weight_decay": _WD, "momentum_decay": st.floats(0.0, 0.01),
+        "decoupled_weight_decay": st.booleans(), "maximize": st.booleans()}),
+    torch.optim.RAdam: st.fixed_dictionaries({
+        "betas": _BETAS, "eps": _EPS, "weight_decay": _WD, "decoupled_weight_decay": st.booleans(),
+        "maximize": st.booleans()}),
+    torch.optim.Adamax: st.fixed_dictionaries({
+        "betas": _BETAS, "eps": _EPS, "weight_decay": _WD, "maximize": st.booleans()}),
+    torch.optim.RMSprop: st.fixed_dictionaries({
+        "alpha": st.floats(0.5, 0.999), "eps": _EPS, "weight_decay": _WD,
+        "momentum": st.sampled_from([0.0, 0.5, 0.9]), "centered": st.booleans(), "maximize": st.booleans()}),
+    torch.optim.Adagrad: st.fixed_dictionaries({
+        "lr_decay": st.floats(0.0, 0.5), "eps": _EPS, "weight_decay": _WD,
+        "initial_accumulator_value": st.floats(0.0, 1.0), "maximize": st.booleans()}),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), opt_cls=st.sampled_from(list(_OTHER_STRATEGIES)), lr=st.floats(1e-4, 0.5),
+       alpha=st.floats(0.0, 2.0), l1_ratio=st.sampled_from([1.0, 0.5, 0.0]), positive=st.booleans(),
+       group=st.booleans(), seed=st.integers(0, 2**16))
+def test_fused_adaptive_step_property(data, opt_cls, lr, alpha, l1_ratio, positive, group, seed):
+    # NAdam, RAdam (rectified from some step on, or never), Adamax, RMSprop, Adagrad with any
+    # hyperparameters: the fused float64 step equals PyTorch's step followed by the prox
+    options = data.draw(_OTHER_STRATEGIES[opt_cls])
+    penalty = GroupLasso(alpha, dim=0) if group else ElasticNet(alpha, l1_ratio=l1_ratio, positive=positive)
+    gen = torch.Generator().manual_seed(seed)
+    w0 = torch.randn(5, 4, generator=gen, dtype=torch.float64)
+    grads = [torch.randn(5, 4, generator=gen, dtype=torch.float64) * 10.0 ** float(k % 3 - 1)
+             for k in range(8)]
+    out = []
+    for fuse in (True, False):
+        w = torch.nn.Parameter(w0.clone())
+        opt = Proximal(opt_cls([{"params": [w], "penalty": penalty}], lr=lr, **options), fuse_step=fuse)
+        for g in grads:
+            w.grad = g.clone()
+            opt.step()
+        out.append((w.detach(), opt.state[w]))
+    (got, got_state), (ref, ref_state) = out
+    torch.testing.assert_close(got, ref, rtol=1e-10, atol=1e-12)
+    for name in ref_state:
+        torch.testing.assert_close(got_state[name], ref_state[name], rtol=1e-10, atol=1e-12)

@@ -115,18 +115,34 @@ def _update(rule, w, g, s1, s2, s3, j, hyper, flag_a, flag_b):
 
 
 @njit(cache=True, inline="always")
-def _flat_loop(rule, w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, positive):
-    # one form for every penalty, without branches (so that it vectorises, and a rule compiles one
-    # loop per combination of its flags only): S(w, a) = w - clip(w, -a, a), one-sided with
-    # ``positive`` (w - min(w, a) = max(w - a, 0)); ``threshold = 0`` leaves ``w`` as it is, and
-    # ``shift = 0`` divides by exactly 1
+def _flat_loop(rule, w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, positive, prox, shrink):
+    # one form for every separable penalty, without branches (so that it vectorises, and a rule
+    # compiles three loops per combination of its flags only): S(w, a) = w - clip(w, -a, a), and
+    # max(S(w, a), 0) = max(w - a, 0) with ``positive``; ``threshold = 0`` leaves ``w`` as it is.
+    # (Every number in the arrays' precision: a float64 constant would make the loop float64.)
     one = hyper[7] / hyper[7]       # num / num: 1 in the arrays' precision
-    below = -np.inf * one
+    zero = one - one
+    floor = zero if positive else -one / zero
     for j in range(w.shape[0]):
         wj, inv, _ = _update(rule, w, g, s1, s2, s3, j, hyper, flag_a, flag_b)
-        high = threshold * inv
-        low = below if positive else -high
-        w[j] = (wj - min(max(wj, low), high)) / (one + shift * inv)
+        if prox:
+            high = threshold * inv
+            wj = max(wj - min(max(wj, -high), high), floor)
+        if shrink:
+            wj = wj / (one + shift * inv)
+        w[j] = wj
+
+
+@njit(cache=True, inline="always")
+def _flat_shrink(rule, w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, positive, shrink):
+    # the division by 1 + shift inv only where there is an L2 part, the thresholding only where
+    # there is one (the update alone: no penalty, or L2 alone)
+    if shrink:
+        _flat_loop(rule, w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, positive, True, True)
+    elif threshold > 0 or positive:
+        _flat_loop(rule, w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, positive, True, False)
+    else:
+        _flat_loop(rule, w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, positive, False, False)
 
 
 @njit(cache=True, inline="always")
@@ -164,10 +180,9 @@ def _row(rule, w, g, s1, s2, s3, hyper, scale, lam, tol, max_newton, flag_a, fla
 
 
 @njit(cache=True, inline="always")
-def _penalty_form(threshold, shift, kind, shrink):
-    """``(threshold, shift, positive)`` of :func:`_flat_loop` for a pass of ``kind`` (and ``shrink``)."""
-    zero = threshold - threshold
-    return threshold if kind != NO_PROX else zero, shift if shrink else zero, kind == POSITIVE
+def _penalty_form(threshold, kind):
+    """``(threshold, positive)`` of :func:`_flat_loop` for a pass of ``kind``."""
+    return threshold if kind != NO_PROX else threshold - threshold, kind == POSITIVE
 
 
 # Per rule: ``_<rule>_segment`` (a block of the flat pass) and ``_<rule>_row`` (a row of the group
@@ -188,11 +203,11 @@ def _penalty_form(threshold, shift, kind, shrink):
 
 
 @njit(cache=True, error_model="numpy")
-def _adam_segment(w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, positive):
+def _adam_segment(w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, positive, shrink):
     if flag_a:
-        _flat_loop(ADAM, w, g, s1, s2, s3, hyper, threshold, shift, True, False, positive)
+        _flat_shrink(ADAM, w, g, s1, s2, s3, hyper, threshold, shift, True, False, positive, shrink)
     else:
-        _flat_loop(ADAM, w, g, s1, s2, s3, hyper, threshold, shift, False, False, positive)
+        _flat_shrink(ADAM, w, g, s1, s2, s3, hyper, threshold, shift, False, False, positive, shrink)
 
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract", "arcp"})
@@ -206,12 +221,12 @@ def _adam_row(w, g, s1, s2, s3, hyper, scale, lam, tol, max_newton, flag_a, flag
 @njit(cache=True, parallel=True, error_model="numpy")
 def adam_prox_flat(w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, kind, shrink):
     """Adam / AdamW, the flat pass (``s1, s2, s3 = exp_avg, exp_avg_sq, max_exp_avg_sq``)."""
-    threshold, shift, positive = _penalty_form(threshold, shift, kind, shrink)
+    threshold, positive = _penalty_form(threshold, kind)
     n = w.shape[0]
     for b in prange((n + BLOCK - 1) // BLOCK):
         lo, hi = b * BLOCK, min(n, (b + 1) * BLOCK)
         _adam_segment(w[lo:hi], g[lo:hi], s1[lo:hi], s2[lo:hi], s3[lo:hi], hyper, threshold, shift, flag_a,
-                      flag_b, positive)
+                      flag_b, positive, shrink)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -223,8 +238,8 @@ def adam_group_prox_rows(w, g, s1, s2, s3, hyper, scale, lam, tol, max_newton, f
 
 
 @njit(cache=True, error_model="numpy")
-def _nadam_segment(w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, positive):
-    _flat_loop(NADAM, w, g, s1, s2, s3, hyper, threshold, shift, False, False, positive)
+def _nadam_segment(w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, positive, shrink):
+    _flat_shrink(NADAM, w, g, s1, s2, s3, hyper, threshold, shift, False, False, positive, shrink)
 
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract", "arcp"})
@@ -235,12 +250,12 @@ def _nadam_row(w, g, s1, s2, s3, hyper, scale, lam, tol, max_newton, flag_a, fla
 @njit(cache=True, parallel=True, error_model="numpy")
 def nadam_prox_flat(w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, kind, shrink):
     """NAdam, the flat pass (``s1, s2 = exp_avg, exp_avg_sq``)."""
-    threshold, shift, positive = _penalty_form(threshold, shift, kind, shrink)
+    threshold, positive = _penalty_form(threshold, kind)
     n = w.shape[0]
     for b in prange((n + BLOCK - 1) // BLOCK):
         lo, hi = b * BLOCK, min(n, (b + 1) * BLOCK)
         _nadam_segment(w[lo:hi], g[lo:hi], s1[lo:hi], s2[lo:hi], s3[lo:hi], hyper, threshold, shift, flag_a,
-                       flag_b, positive)
+                       flag_b, positive, shrink)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -252,11 +267,11 @@ def nadam_group_prox_rows(w, g, s1, s2, s3, hyper, scale, lam, tol, max_newton, 
 
 
 @njit(cache=True, error_model="numpy")
-def _radam_segment(w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, positive):
+def _radam_segment(w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, positive, shrink):
     if flag_a:
-        _flat_loop(RADAM, w, g, s1, s2, s3, hyper, threshold, shift, True, False, positive)
+        _flat_shrink(RADAM, w, g, s1, s2, s3, hyper, threshold, shift, True, False, positive, shrink)
     else:
-        _flat_loop(RADAM, w, g, s1, s2, s3, hyper, threshold, shift, False, False, positive)
+        _flat_shrink(RADAM, w, g, s1, s2, s3, hyper, threshold, shift, False, False, positive, shrink)
 
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract", "arcp"})
@@ -270,12 +285,12 @@ def _radam_row(w, g, s1, s2, s3, hyper, scale, lam, tol, max_newton, flag_a, fla
 @njit(cache=True, parallel=True, error_model="numpy")
 def radam_prox_flat(w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, kind, shrink):
     """RAdam, the flat pass (``s1, s2 = exp_avg, exp_avg_sq``)."""
-    threshold, shift, positive = _penalty_form(threshold, shift, kind, shrink)
+    threshold, positive = _penalty_form(threshold, kind)
     n = w.shape[0]
     for b in prange((n + BLOCK - 1) // BLOCK):
         lo, hi = b * BLOCK, min(n, (b + 1) * BLOCK)
         _radam_segment(w[lo:hi], g[lo:hi], s1[lo:hi], s2[lo:hi], s3[lo:hi], hyper, threshold, shift, flag_a,
-                       flag_b, positive)
+                       flag_b, positive, shrink)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -287,8 +302,8 @@ def radam_group_prox_rows(w, g, s1, s2, s3, hyper, scale, lam, tol, max_newton, 
 
 
 @njit(cache=True, error_model="numpy")
-def _adamax_segment(w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, positive):
-    _flat_loop(ADAMAX, w, g, s1, s2, s3, hyper, threshold, shift, False, False, positive)
+def _adamax_segment(w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, positive, shrink):
+    _flat_shrink(ADAMAX, w, g, s1, s2, s3, hyper, threshold, shift, False, False, positive, shrink)
 
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract", "arcp"})
@@ -299,12 +314,12 @@ def _adamax_row(w, g, s1, s2, s3, hyper, scale, lam, tol, max_newton, flag_a, fl
 @njit(cache=True, parallel=True, error_model="numpy")
 def adamax_prox_flat(w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, kind, shrink):
     """Adamax, the flat pass (``s1, s2 = exp_avg, exp_inf``)."""
-    threshold, shift, positive = _penalty_form(threshold, shift, kind, shrink)
+    threshold, positive = _penalty_form(threshold, kind)
     n = w.shape[0]
     for b in prange((n + BLOCK - 1) // BLOCK):
         lo, hi = b * BLOCK, min(n, (b + 1) * BLOCK)
         _adamax_segment(w[lo:hi], g[lo:hi], s1[lo:hi], s2[lo:hi], s3[lo:hi], hyper, threshold, shift, flag_a,
-                        flag_b, positive)
+                        flag_b, positive, shrink)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -316,16 +331,16 @@ def adamax_group_prox_rows(w, g, s1, s2, s3, hyper, scale, lam, tol, max_newton,
 
 
 @njit(cache=True, error_model="numpy")
-def _rmsprop_segment(w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, positive):
+def _rmsprop_segment(w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, positive, shrink):
     if flag_a:
         if flag_b:
-            _flat_loop(RMSPROP, w, g, s1, s2, s3, hyper, threshold, shift, True, True, positive)
+            _flat_shrink(RMSPROP, w, g, s1, s2, s3, hyper, threshold, shift, True, True, positive, shrink)
         else:
-            _flat_loop(RMSPROP, w, g, s1, s2, s3, hyper, threshold, shift, True, False, positive)
+            _flat_shrink(RMSPROP, w, g, s1, s2, s3, hyper, threshold, shift, True, False, positive, shrink)
     elif flag_b:
-        _flat_loop(RMSPROP, w, g, s1, s2, s3, hyper, threshold, shift, False, True, positive)
+        _flat_shrink(RMSPROP, w, g, s1, s2, s3, hyper, threshold, shift, False, True, positive, shrink)
     else:
-        _flat_loop(RMSPROP, w, g, s1, s2, s3, hyper, threshold, shift, False, False, positive)
+        _flat_shrink(RMSPROP, w, g, s1, s2, s3, hyper, threshold, shift, False, False, positive, shrink)
 
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract", "arcp"})
@@ -344,12 +359,12 @@ def _rmsprop_row(w, g, s1, s2, s3, hyper, scale, lam, tol, max_newton, flag_a, f
 @njit(cache=True, parallel=True, error_model="numpy")
 def rmsprop_prox_flat(w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, kind, shrink):
     """RMSprop, the flat pass (``s1, s2, s3 = square_avg, momentum_buffer, grad_avg``)."""
-    threshold, shift, positive = _penalty_form(threshold, shift, kind, shrink)
+    threshold, positive = _penalty_form(threshold, kind)
     n = w.shape[0]
     for b in prange((n + BLOCK - 1) // BLOCK):
         lo, hi = b * BLOCK, min(n, (b + 1) * BLOCK)
         _rmsprop_segment(w[lo:hi], g[lo:hi], s1[lo:hi], s2[lo:hi], s3[lo:hi], hyper, threshold, shift, flag_a,
-                         flag_b, positive)
+                         flag_b, positive, shrink)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -361,8 +376,8 @@ def rmsprop_group_prox_rows(w, g, s1, s2, s3, hyper, scale, lam, tol, max_newton
 
 
 @njit(cache=True, error_model="numpy")
-def _adagrad_segment(w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, positive):
-    _flat_loop(ADAGRAD, w, g, s1, s2, s3, hyper, threshold, shift, False, False, positive)
+def _adagrad_segment(w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, positive, shrink):
+    _flat_shrink(ADAGRAD, w, g, s1, s2, s3, hyper, threshold, shift, False, False, positive, shrink)
 
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract", "arcp"})
@@ -373,12 +388,12 @@ def _adagrad_row(w, g, s1, s2, s3, hyper, scale, lam, tol, max_newton, flag_a, f
 @njit(cache=True, parallel=True, error_model="numpy")
 def adagrad_prox_flat(w, g, s1, s2, s3, hyper, threshold, shift, flag_a, flag_b, kind, shrink):
     """Adagrad, the flat pass (``s1 = sum``)."""
-    threshold, shift, positive = _penalty_form(threshold, shift, kind, shrink)
+    threshold, positive = _penalty_form(threshold, kind)
     n = w.shape[0]
     for b in prange((n + BLOCK - 1) // BLOCK):
         lo, hi = b * BLOCK, min(n, (b + 1) * BLOCK)
         _adagrad_segment(w[lo:hi], g[lo:hi], s1[lo:hi], s2[lo:hi], s3[lo:hi], hyper, threshold, shift, flag_a,
-                         flag_b, positive)
+                         flag_b, positive, shrink)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
