@@ -4,25 +4,28 @@ Usage::
 
     python benchmarks/bench_torch.py                # CPU (and CUDA when available), 15 repeats
     python benchmarks/bench_torch.py --repeats 5 --quick   # smoke test: a 1M-parameter MLP
+    python benchmarks/bench_torch.py --optimizer RMSprop --optimizer Adagrad   # others (default: SGD, Adam)
 
 Model: ``Linear(1024, 2048) - ReLU - Linear(2048, 2048) - ReLU - Linear(2048, 2048) - ReLU -
 Linear(2048, 10)``, 10.5M parameters, float32, cross-entropy on random data (batch 256). The
 penalty acts on the four weight matrices (10.5M of the parameters); the biases are unpenalized.
 
-For each optimizer (SGD with momentum 0.9; Adam) and penalty (``L1``: soft-thresholding at
-``lr alpha`` resp. at ``lr alpha / (sqrt(v_hat) + eps)``; ``GroupLasso(dim=0)`` over output
-neurons: block soft-thresholding resp. Newton on the secular equation in Adam's metric) it
-times, interleaved in every repeat so that machine noise hits all alike:
+For each optimizer (by default SGD with momentum 0.9 and Adam; ``--optimizer`` adds AdamW, NAdam,
+RAdam, Adamax, RMSprop, Adagrad, with their default hyperparameters but the learning rate) and
+penalty (``L1``: soft-thresholding at ``lr alpha`` resp. at ``t_j alpha`` in the optimizer's
+metric, Adam's ``t_j = lr / (sqrt(v_hat) + eps)``; ``GroupLasso(dim=0)`` over output neurons:
+block soft-thresholding resp. Newton on the secular equation in that metric) it times,
+interleaved in every repeat so that machine noise hits all alike:
 
 - ``step``: the wrapped optimizer's own ``step()``;
 - ``prox``: ``Proximal.apply_prox()`` alone (what the wrapper adds);
 - ``train``: forward + backward + ``step()`` (no prox);
 - ``Proximal.step``: the wrapper's ``step()`` — on CPU the update and the prox fused into one
-  pass (``fuse_step``), elsewhere ``step`` then ``prox`` — and the same with the group's
-  penalty taken away; their difference over ``train`` is what the penalty adds to a training step
-  through the wrapper (paired within each repeat, then the median);
-- ``fused=True step``: PyTorch's own one-pass kernel of the optimizer (``fused=True``), the
-  fastest step PyTorch has, for scale;
+  pass (``fuse_step``, all eight optimizers), elsewhere ``step`` then ``prox`` — and the same
+  with the group's penalty taken away; their difference over ``train`` is what the penalty adds
+  to a training step through the wrapper (paired within each repeat, then the median);
+- ``fused=True step``: PyTorch's own one-pass kernel of the optimizer (``fused=True``: SGD, Adam,
+  AdamW, Adagrad), the fastest step PyTorch has, for scale;
 - on CUDA (with Triton), ``Triton step``: ``Proximal.step`` with the update and the prox as one
   Triton launch per group (``shrinkage.torch._fused.GPU`` on; off by default until checked on a
   GPU), its penalty over ``train`` as above, and the training step through it as a whole;

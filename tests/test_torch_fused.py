@@ -435,3 +435,21 @@ def test_fused_adaptive_step_property(data, opt_cls, lr, alpha, l1_ratio, positi
     torch.testing.assert_close(got, ref, rtol=1e-10, atol=1e-12)
     for name in ref_state:
         torch.testing.assert_close(got_state[name], ref_state[name], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize(("opt_cls", "options"), [
+    (torch.optim.SGD, {"momentum": 0.9}), (torch.optim.Adam, {}), (torch.optim.AdamW, {"amsgrad": True}),
+    (torch.optim.Adagrad, {"lr_decay": 0.1})], ids=["SGD", "Adam", "AdamW", "Adagrad"])
+def test_fused_step_equals_pytorchs_fused_kernel_then_the_prox(opt_cls, options, dtype, monkeypatch):
+    # PyTorch's own one-pass CPU kernels (fused=True): the wrapper's fused step takes their place
+    fused = _spy_fused_step(monkeypatch)
+    options = {**options, "fused": True}
+    got_params, got = _run(opt_cls, options, GroupLasso(0.8, dim=0), dtype, fuse=True)
+    assert fused[1:] == [True] * 6
+    ref_params, ref = _run(opt_cls, options, GroupLasso(0.8, dim=0), dtype, fuse=False)
+    rtol, atol = (1e-12, 1e-14) if dtype == torch.float64 else (2e-5, 1e-6)
+    for k in SHAPES:
+        torch.testing.assert_close(got_params[k], ref_params[k], rtol=rtol, atol=atol)
+        for name, value in ref.state[ref_params[k]].items():
+            torch.testing.assert_close(got.state[got_params[k]][name], value, rtol=rtol, atol=atol)

@@ -61,7 +61,10 @@ NO_PROX, SOFT, POSITIVE = 0, 1, 2
 ADAM, NADAM, RADAM, ADAMAX, RMSPROP, ADAGRAD = range(6)
 
 
-@njit(cache=True, inline="always")
+# (compiled once and inlined by LLVM at each loop, where the rule and flags are constants: numba's
+# own inlining would type and lower every rule's code again in every loop variant, twice the
+# compile time, for the same machine code)
+@njit(cache=True, error_model="numpy")
 def _update(rule, w, g, s1, s2, s3, j, hyper, flag_a, flag_b):
     """The rule's update of coordinate ``j`` (its state written); returns ``(w_j, inv_j, d_j)``.
 

@@ -102,9 +102,10 @@ class Proximal(Optimizer):
     optimizer : torch.optim.Optimizer
         Any optimizer; its groups' ``"penalty"`` entries are validated here.
     fuse_step : bool, default=True
-        For ``torch.optim.SGD``, ``Adam`` and ``AdamW`` on CPU: make each parameter's update and
-        its prox one pass over memory (shrinkage's kernels compute the update PyTorch's
-        single-tensor implementation computes, on the same state; results equal to rounding).
+        For ``torch.optim.SGD``, ``Adam``, ``AdamW``, ``NAdam``, ``RAdam``, ``Adamax``, ``RMSprop``
+        and ``Adagrad`` on CPU: make each parameter's update and its prox one pass over memory
+        (shrinkage's kernels compute the update PyTorch's single-tensor implementation computes,
+        on the same state; results equal to rounding).
         PyTorch's default CPU step sweeps memory once per tensor operation; the fused step takes a
         fraction of its time and the prox adds a few percent to it. Taken where it is the same
         computation (exactly one of these classes, no step hooks or scheduler wrapper on the wrapped
@@ -162,7 +163,7 @@ class Proximal(Optimizer):
     def step(self, closure=None):
         """The wrapped optimizer's ``step(closure)``, then the proximal step; returns the loss.
 
-        (SGD, Adam and AdamW on CPU: both in one pass, see ``fuse_step``.)
+        (On CPU, for the optimizers ``fuse_step`` names: both in one pass.)
         """
         # PyTorch wraps every optimizer's step() in a profiler range and its hooks (~10 us, most of
         # it the range), on top of the wrapped optimizer's own; a GPU step of a small network is
