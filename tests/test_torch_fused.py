@@ -313,13 +313,18 @@ torch.set_num_threads(2)
 gen = torch.Generator().manual_seed(7)
 w0 = torch.randn(1024, 1100, generator=gen) * torch.linspace(0.01, 0.1, 1024)[:, None]
 grads = [torch.randn(1024, 1100, generator=gen) for _ in range(3)]
-for penalty in (L1(1.0), GroupLasso(60.0, dim=0)):
+# (RMSprop's step is as large on every row: a steady drift, larger on later rows, keeps some alive)
+drift = torch.linspace(0.0, 3.0, 1024)[:, None]
+rmsprop = (torch.optim.RMSprop, {"momentum": 0.5, "centered": True})
+cases = [(torch.optim.Adam, {}, L1(1.0), 0.0), (torch.optim.Adam, {}, GroupLasso(60.0, dim=0), 0.0),
+         (*rmsprop, L1(0.6), drift), (*rmsprop, GroupLasso(30.0, dim=0), drift)]
+for opt_cls, options, penalty, shift in cases:
     out = []
     for fuse in (True, False):
         w = torch.nn.Parameter(w0.clone())
-        opt = Proximal(torch.optim.Adam([{"params": [w], "penalty": penalty}], lr=0.01), fuse_step=fuse)
+        opt = Proximal(opt_cls([{"params": [w], "penalty": penalty}], lr=0.01, **options), fuse_step=fuse)
         for g in grads:
-            w.grad = g.clone()
+            w.grad = g + shift
             opt.step()
         out.append(w.detach())
     zeros = float((out[0] == 0).float().mean())
@@ -337,7 +342,7 @@ def test_the_fused_kernels_on_several_threads():
     out = subprocess.run([sys.executable, "-c", SEVERAL_THREADS], capture_output=True, text=True, env=env,
                          timeout=600)
     assert out.returncode == 0, out.stderr
-    assert [line.split()[0] for line in out.stdout.splitlines()] == ["2", "2"]
+    assert [line.split()[0] for line in out.stdout.splitlines()] == ["2"] * 4
 
 
 @settings(max_examples=40, deadline=None)
