@@ -345,6 +345,24 @@ def test_the_fused_kernels_on_several_threads():
     assert [line.split()[0] for line in out.stdout.splitlines()] == ["2"] * 4
 
 
+def _one_tensor_runs(make_opt, seed, n_steps, scaled=True):
+    """``(w, state)`` after ``n_steps`` steps of ``Proximal(make_opt([w]))`` on a 5x4 float64
+    tensor, fused and with ``fuse_step=False`` (the same gradients, of mixed scales if ``scaled``)."""
+    gen = torch.Generator().manual_seed(seed)
+    w0 = torch.randn(5, 4, generator=gen, dtype=torch.float64)
+    scales = [10.0 ** float(k % 3 - 1) if scaled else 1.0 for k in range(n_steps)]
+    grads = [torch.randn(5, 4, generator=gen, dtype=torch.float64) * c for c in scales]
+    out = []
+    for fuse in (True, False):
+        w = torch.nn.Parameter(w0.clone())
+        opt = Proximal(make_opt([w]), fuse_step=fuse)
+        for g in grads:
+            w.grad = g.clone()
+            opt.step()
+        out.append((w.detach(), opt.state[w]))
+    return out
+
+
 @settings(max_examples=40, deadline=None)
 @given(lr=st.floats(1e-4, 0.5), beta1=st.floats(0.0, 0.99), beta2=st.floats(0.5, 0.9999),
        eps=st.floats(1e-10, 1e-2), wd=st.sampled_from([0.0, 1e-3, 0.3]), alpha=st.floats(0.0, 2.0),
@@ -354,20 +372,10 @@ def test_fused_step_property(lr, beta1, beta2, eps, wd, alpha, l1_ratio, decoupl
     # any hyperparameters: the fused float64 step equals PyTorch's step followed by the prox
     penalty = GroupLasso(alpha, dim=0) if group else ElasticNet(alpha, l1_ratio=l1_ratio)
     opt_cls = torch.optim.AdamW if decoupled else torch.optim.Adam
-    gen = torch.Generator().manual_seed(seed)
-    w0 = torch.randn(5, 4, generator=gen, dtype=torch.float64)
-    grads = [torch.randn(5, 4, generator=gen, dtype=torch.float64) * 10.0 ** float(k % 3 - 1)
-             for k in range(4)]
-    out = []
-    for fuse in (True, False):
-        w = torch.nn.Parameter(w0.clone())
-        opt = Proximal(opt_cls([{"params": [w], "penalty": penalty}], lr=lr, betas=(beta1, beta2), eps=eps,
-                               weight_decay=wd, amsgrad=amsgrad), fuse_step=fuse)
-        for g in grads:
-            w.grad = g.clone()
-            opt.step()
-        out.append(w.detach())
-    torch.testing.assert_close(out[0], out[1], rtol=1e-10, atol=1e-12)
+    (got, _), (ref, _) = _one_tensor_runs(
+        lambda params: opt_cls([{"params": params, "penalty": penalty}], lr=lr, betas=(beta1, beta2), eps=eps,
+                               weight_decay=wd, amsgrad=amsgrad), seed, 4)
+    torch.testing.assert_close(got, ref, rtol=1e-10, atol=1e-12)
 
 
 @settings(max_examples=40, deadline=None)
@@ -378,20 +386,11 @@ def test_fused_step_property(lr, beta1, beta2, eps, wd, alpha, l1_ratio, decoupl
 def test_fused_sgd_step_property(lr, momentum, dampening, nesterov, wd, alpha, l1_ratio, group, seed):
     nesterov = nesterov and momentum > 0 and dampening == 0      # (PyTorch's condition for Nesterov)
     penalty = GroupLasso(alpha, dim=0) if group else ElasticNet(alpha, l1_ratio=l1_ratio)
-    gen = torch.Generator().manual_seed(seed)
-    w0 = torch.randn(5, 4, generator=gen, dtype=torch.float64)
-    grads = [torch.randn(5, 4, generator=gen, dtype=torch.float64) for _ in range(4)]
-    out = []
-    for fuse in (True, False):
-        w = torch.nn.Parameter(w0.clone())
-        inner = torch.optim.SGD([{"params": [w], "penalty": penalty}], lr=lr, momentum=momentum,
-                                dampening=dampening, nesterov=nesterov, weight_decay=wd)
-        opt = Proximal(inner, fuse_step=fuse)
-        for g in grads:
-            w.grad = g.clone()
-            opt.step()
-        out.append(w.detach())
-    torch.testing.assert_close(out[0], out[1], rtol=1e-12, atol=1e-14)
+    (got, _), (ref, _) = _one_tensor_runs(
+        lambda params: torch.optim.SGD([{"params": params, "penalty": penalty}], lr=lr, momentum=momentum,
+                                       dampening=dampening, nesterov=nesterov, weight_decay=wd),
+        seed, 4, scaled=False)
+    torch.testing.assert_close(got, ref, rtol=1e-12, atol=1e-14)
 
 
 _BETAS = st.tuples(st.floats(0.0, 0.99), st.floats(0.5, 0.9999))
@@ -424,19 +423,8 @@ def test_fused_adaptive_step_property(data, opt_cls, lr, alpha, l1_ratio, positi
     # hyperparameters: the fused float64 step equals PyTorch's step followed by the prox
     options = data.draw(_OTHER_STRATEGIES[opt_cls])
     penalty = GroupLasso(alpha, dim=0) if group else ElasticNet(alpha, l1_ratio=l1_ratio, positive=positive)
-    gen = torch.Generator().manual_seed(seed)
-    w0 = torch.randn(5, 4, generator=gen, dtype=torch.float64)
-    grads = [torch.randn(5, 4, generator=gen, dtype=torch.float64) * 10.0 ** float(k % 3 - 1)
-             for k in range(8)]
-    out = []
-    for fuse in (True, False):
-        w = torch.nn.Parameter(w0.clone())
-        opt = Proximal(opt_cls([{"params": [w], "penalty": penalty}], lr=lr, **options), fuse_step=fuse)
-        for g in grads:
-            w.grad = g.clone()
-            opt.step()
-        out.append((w.detach(), opt.state[w]))
-    (got, got_state), (ref, ref_state) = out
+    (got, got_state), (ref, ref_state) = _one_tensor_runs(
+        lambda params: opt_cls([{"params": params, "penalty": penalty}], lr=lr, **options), seed, 8)
     torch.testing.assert_close(got, ref, rtol=1e-10, atol=1e-12)
     for name in ref_state:
         torch.testing.assert_close(got_state[name], ref_state[name], rtol=1e-10, atol=1e-12)

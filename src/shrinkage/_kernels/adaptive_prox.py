@@ -12,7 +12,7 @@ rule (``sign`` -1 to maximize; ``decay`` is AdamW's/decoupled ``1 - lr wd``, els
 
     w <- decay w;    g <- sign g + wd w
 
-then, per rule (``b = 1 - beta2^k``; the hyperparameter tuple ``h`` in brackets)::
+then, per rule (``b = 1 - beta2^k``; in brackets the prox's ``scale`` and ``num``)::
 
     ADAM     m <- m + (1 - beta1) (g - m);  v <- beta2 v + (1 - beta2) g^2  (max_v <- max(max_v, v)
              with amsgrad);  d = sqrt(v) + eps sqrt(b), inv = sqrt(b) / d;
@@ -41,9 +41,9 @@ then, per rule (``b = 1 - beta2^k``; the hyperparameter tuple ``h`` in brackets)
 - no penalty: the update alone.
 
 The scalars are passed in the arrays' precision (float32 arithmetic for float32 parameters, as the
-optimizer's own), the hyperparameters as one 10-tuple whatever the rule (unused entries 0), the
-state arrays as ``s1, s2, s3`` (``w`` where a rule has fewer), and the rule and flags as
-compile-time constants around whole loops, so that the loops vectorise (see
+optimizer's own), the hyperparameters as one 10-tuple whatever the rule (``num`` its 8th, unused
+entries 0), the state arrays as ``s1, s2, s3`` (``w`` where a rule has fewer), and the rule and
+flags as compile-time constants around whole loops, so that the loops vectorise (see
 ``prox_metric._enet_segment``). Each rule has its own functions — a segment of the flat pass, one
 row of the group pass (each its rule's loops, compiled once), and the two parallel entry points
 that call them — so that a process compiles only the rules it uses, and each parallel loop's body
