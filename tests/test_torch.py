@@ -4,6 +4,7 @@ import importlib
 import io
 import math
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from sklearn.linear_model import MultiTaskLasso  # noqa: E402
 from torch.optim.optimizer import register_optimizer_step_post_hook  # noqa: E402
 
 import shrinkage.torch._prox as _prox  # noqa: E402
+import shrinkage.torch._steps as _steps  # noqa: E402
 from conftest import assert_rounded, check_half_precision_prox  # noqa: E402
 from shrinkage.linear_model import ElasticNet as EnetEstimator  # noqa: E402
 from shrinkage.linear_model import Lasso  # noqa: E402
@@ -334,7 +336,9 @@ def test_proximal_adam_reaches_the_same_limit(penalty, optimizer):
     lambda g: torch.optim.AdamW(g, lr=0.1, weight_decay=0),
     lambda g: torch.optim.Adamax(g, lr=0.1), lambda g: torch.optim.RAdam(g, lr=0.1),
     lambda g: torch.optim.RMSprop(g, lr=0.05), lambda g: torch.optim.Adagrad(g, lr=0.5),
-], ids=["SGD", "Adam", "Adam-amsgrad", "AdamW", "Adamax", "RAdam", "RMSprop", "Adagrad"])
+    lambda g: torch.optim.SparseAdam(g, lr=0.1), lambda g: torch.optim.Adafactor(g, lr=0.1),
+], ids=["SGD", "Adam", "Adam-amsgrad", "AdamW", "Adamax", "RAdam", "RMSprop", "Adagrad", "SparseAdam",
+        "Adafactor"])
 @pytest.mark.parametrize("penalty", [ElasticNet(0.3, l1_ratio=0.4), GroupLasso(0.2, dim=0)], ids=repr)
 def test_the_solution_is_a_fixed_point_of_each_optimizers_proximal_step(make_opt, penalty):
     # w = prox_T(w - T grad) holds at the minimiser only when the prox uses the metric T of the
@@ -355,10 +359,62 @@ def test_the_solution_is_a_fixed_point_of_each_optimizers_proximal_step(make_opt
     for _ in range(3):
         opt.zero_grad()
         (0.5 * ((Yt - layer(Xt)) ** 2).sum() / X.shape[0]).backward()
+        if isinstance(opt.optimizer, torch.optim.SparseAdam):      # (it takes sparse gradients only)
+            layer.weight.grad = layer.weight.grad.to_sparse()
         opt.step()
     w = layer.weight.detach().numpy()
     np.testing.assert_array_equal(w == 0, ref == 0)
     assert np.abs(w - ref).max() < 1e-9 * np.abs(ref).max()
+
+
+def test_asgd_prox_step_is_the_eta_of_the_step_taken():
+    # ASGD's state holds the next step's eta once it has stepped; the prox must use the one it used
+    w = torch.nn.Parameter(torch.randn(4, 3, dtype=torch.float64))
+    inner = torch.optim.ASGD([{"params": [w], "penalty": L1(0.1)}], lr=0.2, lambd=0.5, alpha=0.75)
+    opt = Proximal(inner)
+    first = float(torch.as_tensor(0.2, dtype=torch.get_default_dtype()))     # (a tensor of its scalar dtype)
+    for k in range(5):
+        used = float(inner.state[w]["eta"]) if k else first
+        w.grad = torch.randn(4, 3, dtype=torch.float64)
+        inner.step()
+        assert _steps._step_size(inner, inner.param_groups[0], w) == pytest.approx(used, rel=1e-12)
+        opt.apply_prox()
+
+
+@pytest.mark.parametrize("make_opt", [lambda g: torch.optim.Rprop(g, lr=0.01),
+                                      lambda g: torch.optim.LBFGS(g, lr=0.01),
+                                      lambda g: _PlainDescent(g, lr=0.01)], ids=["Rprop", "LBFGS", "custom"])
+def test_an_optimizer_whose_step_is_not_known_warns_once(make_opt):
+    w = torch.nn.Parameter(torch.randn(3, 2))
+    b = torch.nn.Parameter(torch.randn(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt = Proximal(make_opt([{"params": [b]}]))      # no penalty: nothing to warn about
+    with pytest.warns(UserWarning, match="uses the group's lr as its step") as record:
+        opt.add_param_group({"params": [w], "penalty": L1(0.1)})
+        opt.add_param_group({"params": [torch.nn.Parameter(torch.randn(2))], "penalty": L1(0.1)})
+    assert len(record) == 1
+
+
+def test_known_optimizers_and_their_subclasses_do_not_warn():
+    w = torch.nn.Parameter(torch.randn(3, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for make in (torch.optim.SGD, torch.optim.Adadelta, torch.optim.ASGD, torch.optim.Adafactor,
+                     lambda g, lr: type("MyAdam", (torch.optim.Adam,), {})(g, lr=lr)):
+            Proximal(make([{"params": [w], "penalty": L1(0.1)}], lr=0.01))
+
+
+class _PlainDescent(torch.optim.Optimizer):
+    def __init__(self, params, lr):
+        super().__init__(params, {"lr": lr})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.sub_(group["lr"] * p.grad)
 
 
 def _solve_group_rows(X, Y, penalty):

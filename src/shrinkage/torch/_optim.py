@@ -11,12 +11,16 @@ optimizer                     per-coordinate step ``t_j`` used by the prox
 ============================  ===============================================================
 SGD                           ``lr``; with momentum ``mu``, dampening ``d``: ``lr (1 - d) / (1 - mu)``
                               (Nesterov: ``lr (1 + mu (1 - d) / (1 - mu))``)
-other optimizers              ``lr``
 Adam, AdamW, NAdam            ``lr / (sqrt(v_j / (1 - beta2^k)) + eps)`` (``max_exp_avg_sq`` with amsgrad)
 Adamax                        ``lr / u_j`` (its exponentially weighted infinity norm)
 RAdam                         ``lr rect sqrt(1 - beta2^k) / (sqrt(v_j) + eps)`` once rectified, else ``lr``
 RMSprop                       ``lr / ((1 - mu) (sqrt(v_j [- g_avg_j^2]) + eps))``
 Adagrad                       ``lr / (1 + (k - 1) lr_decay) / (sqrt(G_j) + eps)``
+SparseAdam                    ``lr sqrt(1 - beta2^k) / (sqrt(v_j) + eps)``
+Adafactor                     ``alpha / denom / sqrt(v_est_j)`` (relative step, update clipping)
+ASGD                          the ``eta`` of the step taken
+Adadelta                      ``lr`` (its step once its averages settle)
+anything else                 ``lr``, with a warning (Rprop, LBFGS, Muon, unknown optimizers)
 ============================  ===============================================================
 
 The step is the one the optimizer takes along the gradient once its averages have settled
@@ -26,6 +30,7 @@ group at every step, so learning-rate schedulers act on the prox too.
 """
 
 import math
+import warnings
 
 import torch
 from torch.autograd import profiler as _autograd_profiler
@@ -36,7 +41,7 @@ from ..penalties import L1, L2, ElasticNet, GroupLasso
 from ._fused import fused_step, may_fuse
 from ._fused_gpu import planned_step
 from ._prox import Metric, _one_launch, _triton, check_penalty, group_launch, prox_params_, strengths
-from ._steps import _ADAPTIVE, _number, _step_size
+from ._steps import _ADAPTIVE, _number, _step_size, before_step, unknown_step
 
 _PENALTIES = {"L1": L1, "L2": L2, "ElasticNet": ElasticNet, "GroupLasso": GroupLasso}
 
@@ -128,6 +133,7 @@ class Proximal(Optimizer):
         self._inner = optimizer
         for group in optimizer.param_groups:
             _check_group(group)
+        self._warn_if_step_unknown()
 
     # the wrapped optimizer's groups, state and defaults *are* this object's
     def _get(name):
@@ -158,7 +164,19 @@ class Proximal(Optimizer):
         if self.__dict__.get("_inner") is None:
             return super().add_param_group(param_group)
         _check_group(param_group, need_lr=False)     # the optimizer fills in its default lr
-        return self._inner.add_param_group(param_group)
+        added = self._inner.add_param_group(param_group)
+        self._warn_if_step_unknown()
+        return added
+
+    def _warn_if_step_unknown(self):
+        # once per wrapper, when a group has a penalty: the prox's step is then a guess
+        if self.__dict__.get("_warned") or not any(g.get("penalty") is not None
+                                                   for g in self._inner.param_groups):
+            return
+        reason = unknown_step(self._inner)
+        if reason is not None:
+            self._warned = True
+            warnings.warn(reason, UserWarning, stacklevel=3)
 
     def step(self, closure=None):
         """The wrapped optimizer's ``step(closure)``, then the proximal step; returns the loss.
@@ -181,8 +199,12 @@ class Proximal(Optimizer):
         inner = self._inner
         route = self.__dict__.get("fuse_step", True) and may_fuse(inner)
         if not route:
-            loss = inner.step(closure)
-            self.apply_prox()
+            self._before = before_step(inner)
+            try:
+                loss = inner.step(closure)
+                self.apply_prox()
+            finally:
+                self._before = None
             return loss
         loss = None
         if closure is not None:         # as SGD's and Adam's step() do, before the update
@@ -199,6 +221,7 @@ class Proximal(Optimizer):
     def apply_prox(self):
         """The proximal step alone, with each group's current learning rate."""
         inner = self._inner
+        before = self.__dict__.get("_before")       # (set by step() around the optimizer's step)
         for group in inner.param_groups:
             penalty = group.get("penalty")
             if penalty is None or self._launch_planned(group, penalty):
@@ -209,7 +232,7 @@ class Proximal(Optimizer):
             for param in group["params"]:
                 if param.grad is None:
                     continue
-                step = shared if shared is not None else _step_size(inner, group, param)
+                step = shared if shared is not None else _step_size(inner, group, param, before)
                 if step is not None:
                     items.append((param, step))
             prox_params_(items, penalty)
@@ -319,7 +342,8 @@ class Proximal(Optimizer):
             _check_group(group)
 
     def __getstate__(self):
-        return {k: v for k, v in self.__dict__.items() if k != "_plans"}     # plans hold closures
+        # plans hold closures; _before lives for one step
+        return {k: v for k, v in self.__dict__.items() if k not in ("_plans", "_before")}
 
     def __setstate__(self, state):
         self.__dict__.update(state)
