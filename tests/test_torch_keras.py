@@ -2,6 +2,7 @@
 
 import math
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -202,3 +203,21 @@ def test_callback_bad_input():
         ProximalCallback(L1(0.1), [])
     with pytest.raises(TypeError, match="keras Variables"):
         ProximalCallback(L1(0.1), [np.ones(3)])
+
+
+@pytest.mark.parametrize(("make_opt", "warns"), [(lambda: keras.optimizers.Lion(0.01), True),
+                                                 (lambda: keras.optimizers.Adadelta(1.0), False),
+                                                 (lambda: keras.optimizers.Adam(0.01), False)],
+                         ids=["Lion", "Adadelta", "Adam"])
+def test_callback_warns_when_the_optimizers_step_is_not_known(make_opt, warns):
+    X, y = _data()
+    model = _linear(X.shape[1], np.zeros(X.shape[1]))
+    model.compile(optimizer=make_opt(), loss="mse")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model.fit(X.astype("float32"), y.astype("float32"), batch_size=X.shape[0], epochs=2, verbose=0,
+                  callbacks=[ProximalCallback(L1(0.1), [model.layers[0].kernel])])
+    messages = [str(r.message) for r in record if "ProximalCallback" in str(r.message)]
+    assert len(messages) == int(warns)
+    if warns:
+        assert "Lion is not one whose step shrinkage knows" in messages[0]

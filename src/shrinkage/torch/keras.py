@@ -10,6 +10,7 @@ Keras's ``Dense`` kernel has shape ``(n_in, n_out)``, the transpose of ``nn.Line
 """
 
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -65,7 +66,9 @@ class ProximalCallback(keras.callbacks.Callback):
                     ``1 - mu`` with momentum ``mu``
     Adagrad         ``lr / sqrt(G_j + eps)``
     Adamax          ``lr / (u_j + eps)``
-    others          ``lr``: exact zeros still, but the limit is not that minimiser
+    Adadelta        ``lr`` (its step once its averages settle)
+    others          ``lr``, with a warning: exact zeros still, but the limit is not that minimiser
+                    (Lion's sign steps, Lamb's trust ratio, Adafactor, Ftrl, Muon, ...)
     ==============  =====================================================================
 
     Parameters
@@ -126,7 +129,15 @@ class ProximalCallback(keras.callbacks.Callback):
         return getattr(optimizer, "inner_optimizer", optimizer)
 
     def on_train_begin(self, logs=None):
-        self._stepped = _number(self._optimizer().iterations)
+        optimizer = self._optimizer()
+        self._stepped = _number(optimizer.iterations)
+        opt = keras.optimizers
+        if not isinstance(optimizer, (opt.SGD, opt.Adam, opt.AdamW, opt.Nadam, opt.RMSprop, opt.Adagrad,
+                                      opt.Adamax, opt.Adadelta)):
+            warnings.warn(f"ProximalCallback: {type(optimizer).__name__} is not one whose step shrinkage "
+                          f"knows; the proximal step uses its learning rate as its step, so training "
+                          f"minimises loss + c * penalty with c the ratio of that step to the optimizer's "
+                          f"own, not loss + penalty (exact zeros still)", UserWarning, stacklevel=2)
 
     def on_train_batch_end(self, batch, logs=None):
         optimizer = self._optimizer()
