@@ -367,6 +367,32 @@ def test_the_solution_is_a_fixed_point_of_each_optimizers_proximal_step(make_opt
     assert np.abs(w - ref).max() < 1e-9 * np.abs(ref).max()
 
 
+def test_settled_adadelta_keeps_the_solution_fixed_with_the_prox_at_lr():
+    # Adadelta steps by lr sqrt(u + eps) / sqrt(v + eps) g; once its averages have settled at a
+    # fixed point (v = u = g^2) that is lr g: the prox at lr keeps the minimiser in place
+    X, y = _problem(seed=3)
+    penalty = ElasticNet(0.3, l1_ratio=0.4)
+    ref = EnetEstimator(alpha=0.3, l1_ratio=0.4, fit_intercept=False, tol=1e-15).fit(X, y.ravel()).coef_
+    w = torch.nn.Parameter(torch.tensor(ref[None]))
+    Xt, yt = torch.tensor(X), torch.tensor(y)
+
+    def gradient():
+        w.grad = None
+        (0.5 * ((yt - Xt @ w.T) ** 2).sum() / X.shape[0]).backward()
+        return w.grad
+
+    inner = torch.optim.Adadelta([{"params": [w], "penalty": penalty}], lr=1.0)
+    opt = Proximal(inner)
+    g2 = gradient().detach() ** 2
+    inner.state[w] = {"step": torch.tensor(50.0), "square_avg": g2.clone(), "acc_delta": g2.clone()}
+    for _ in range(3):
+        gradient()
+        opt.step()
+    got = w.detach().numpy().ravel()
+    np.testing.assert_array_equal(got == 0, ref == 0)
+    assert np.abs(got - ref).max() < 1e-9 * np.abs(ref).max()
+
+
 def test_asgd_prox_step_is_the_eta_of_the_step_taken():
     # ASGD's state holds the next step's eta once it has stepped; the prox must use the one it used
     w = torch.nn.Parameter(torch.randn(4, 3, dtype=torch.float64))
