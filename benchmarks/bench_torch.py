@@ -11,7 +11,8 @@ Linear(2048, 10)``, 10.5M parameters, float32, cross-entropy on random data (bat
 penalty acts on the four weight matrices (10.5M of the parameters); the biases are unpenalized.
 
 For each optimizer (by default SGD with momentum 0.9 and Adam; ``--optimizer`` adds AdamW, NAdam,
-RAdam, Adamax, RMSprop, Adagrad, with their default hyperparameters but the learning rate) and
+RAdam, Adamax, RMSprop, Adagrad, Adafactor, ASGD, Adadelta, with their default hyperparameters but
+the learning rate) and
 penalty (``L1``: soft-thresholding at ``lr alpha`` resp. at ``t_j alpha`` in the optimizer's
 metric, Adam's ``t_j = lr / (sqrt(v_hat) + eps)``; ``GroupLasso(dim=0)`` over output neurons:
 block soft-thresholding resp. Newton on the secular equation in that metric) it times,
@@ -71,6 +72,10 @@ OPTIMIZERS = {      # name -> (class, hyperparameters)
     "Adamax": (torch.optim.Adamax, {"lr": 1e-4}),
     "RMSprop": (torch.optim.RMSprop, {"lr": 1e-4}),
     "Adagrad": (torch.optim.Adagrad, {"lr": 1e-3}),
+    # (no fused step: PyTorch's step, then the prox as a pass of its own)
+    "Adafactor": (torch.optim.Adafactor, {"lr": 1e-2}),
+    "ASGD": (torch.optim.ASGD, {"lr": 1e-3}),
+    "Adadelta": (torch.optim.Adadelta, {"lr": 1.0}),
 }
 FUSED = ("SGD", "Adam", "AdamW", "Adagrad")     # the ones with a PyTorch fused=True kernel
 

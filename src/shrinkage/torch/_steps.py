@@ -145,7 +145,7 @@ def _adafactor_step(group, param, state, rms_before=None):
         v = (row @ col).div_(row.mean(dim=-2, keepdim=True).clamp_(min=eps1))
     else:
         v = state["variance"].clone()
-    v.clamp_(min=eps1 * eps1)
+    d = v.clamp_(min=eps1 * eps1).sqrt_()      # (in place: one temporary in all)
     alpha = max(eps2, _rms(param) if rms_before is None else rms_before) * min(lr, 1.0 / k**0.5)
-    denom = max(1.0, _rms(param.grad / v.sqrt()) / group["d"]) if param.grad is not None else 1.0
-    return Metric(alpha / denom, v, owned=True, root=True)
+    denom = max(1.0, _rms(param.grad / d) / group["d"]) if param.grad is not None else 1.0
+    return Metric(alpha / denom, d, owned=True)
