@@ -92,6 +92,9 @@ OTHER_OPTIONS = {
     torch.optim.Adagrad: {"plain": {}, "lr_decay": {"lr_decay": 0.1, "weight_decay": 0.1},
                           "maximize": {"maximize": True},
                           "initial": {"initial_accumulator_value": 0.5, "eps": 1e-3}},
+    # (its relative step grows with rms(w); the update clipped from rms 1 on)
+    torch.optim.Adafactor: {"plain": {}, "decay": {"weight_decay": 0.1, "maximize": True},
+                            "clipped": {"d": 1.0, "beta2_decay": -0.5, "eps": (1e-3, 1e-2)}},
 }
 CASES = ([(torch.optim.SGD, o) for o in SGD_OPTIONS.values()]
          + [(c, o) for c in (torch.optim.Adam, torch.optim.AdamW) for o in OPTIONS.values()]
@@ -120,10 +123,11 @@ def test_fused_step_equals_the_optimizers_step_then_the_prox(opt_cls, options, p
         assert set(got_state) == set(ref_state)
         for name in ref_state:
             torch.testing.assert_close(got_state[name], ref_state[name], rtol=rtol, atol=atol)
-    raw_steps = opt_cls in (torch.optim.SGD, torch.optim.RAdam)
-    if getattr(penalty, "l1_ratio", 0) > 0 and not raw_steps and not options:
+    too_few_steps = opt_cls in (torch.optim.SGD, torch.optim.RAdam, torch.optim.Adafactor)
+    if getattr(penalty, "l1_ratio", 0) > 0 and not too_few_steps and not options:
         # the penalty acted (exact zeros; SGD's raw steps of this size outrun the threshold, and
-        # RAdam's until it is rectified, at the 6th step)
+        # RAdam's until it is rectified, at the 6th step; Adafactor's relative steps, lr rms(w),
+        # need more than seven steps to reach zero)
         assert (got_params["weight"] == 0).any()
 
 
@@ -317,7 +321,8 @@ grads = [torch.randn(1024, 1100, generator=gen) for _ in range(3)]
 drift = torch.linspace(0.0, 3.0, 1024)[:, None]
 rmsprop = (torch.optim.RMSprop, {"momentum": 0.5, "centered": True})
 cases = [(torch.optim.Adam, {}, L1(1.0), 0.0), (torch.optim.Adam, {}, GroupLasso(60.0, dim=0), 0.0),
-         (*rmsprop, L1(0.6), drift), (*rmsprop, GroupLasso(30.0, dim=0), drift)]
+         (*rmsprop, L1(0.6), drift), (*rmsprop, GroupLasso(30.0, dim=0), drift),
+         (torch.optim.Adafactor, {}, L1(10.0), 0.0)]     # (its columns' sums: per thread, then added)
 for opt_cls, options, penalty, shift in cases:
     out = []
     for fuse in (True, False):
@@ -342,7 +347,7 @@ def test_the_fused_kernels_on_several_threads():
     out = subprocess.run([sys.executable, "-c", SEVERAL_THREADS], capture_output=True, text=True, env=env,
                          timeout=600)
     assert out.returncode == 0, out.stderr
-    assert [line.split()[0] for line in out.stdout.splitlines()] == ["2"] * 4
+    assert [line.split()[0] for line in out.stdout.splitlines()] == ["2"] * 5
 
 
 def _one_tensor_runs(make_opt, seed, n_steps, scaled=True):
@@ -411,6 +416,10 @@ _OTHER_STRATEGIES = {
     torch.optim.Adagrad: st.fixed_dictionaries({
         "lr_decay": st.floats(0.0, 0.5), "eps": _EPS, "weight_decay": _WD,
         "initial_accumulator_value": st.floats(0.0, 1.0), "maximize": st.booleans()}),
+    torch.optim.Adafactor: st.fixed_dictionaries({
+        "beta2_decay": st.floats(-1.0, -0.1), "d": st.floats(1.0, 3.0), "weight_decay": _WD,
+        "eps": st.tuples(st.sampled_from([None, 1e-30, 1e-3]), st.floats(1e-4, 1e-2)),
+        "maximize": st.booleans()}),
 }
 
 
@@ -419,7 +428,7 @@ _OTHER_STRATEGIES = {
        alpha=st.floats(0.0, 2.0), l1_ratio=st.sampled_from([1.0, 0.5, 0.0]), positive=st.booleans(),
        group=st.booleans(), seed=st.integers(0, 2**16))
 def test_fused_adaptive_step_property(data, opt_cls, lr, alpha, l1_ratio, positive, group, seed):
-    # NAdam, RAdam (rectified from some step on, or never), Adamax, RMSprop, Adagrad with any
+    # NAdam, RAdam (rectified from some step on, or never), Adamax, RMSprop, Adagrad, Adafactor with any
     # hyperparameters: the fused float64 step equals PyTorch's step followed by the prox
     options = data.draw(_OTHER_STRATEGIES[opt_cls])
     penalty = GroupLasso(alpha, dim=0) if group else ElasticNet(alpha, l1_ratio=l1_ratio, positive=positive)

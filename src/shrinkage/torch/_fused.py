@@ -26,17 +26,17 @@ import numpy as np
 import torch
 from torch.optim import optimizer as _optimizer_module
 
-from .._kernels import adaptive_prox, sgd_prox
+from .._kernels import adafactor_prox, adaptive_prox, sgd_prox
 from ..penalties import GroupLasso
 from . import _prox
-from ._prox import _numba_threads, _prox_, newton_scratch, strengths
+from ._prox import Metric, _numba, _numba_threads, _prox_, newton_scratch, strengths
 from ._steps import _number, _step_size
 
 _optim = torch.optim
 # the adaptive optimizers' kernels (flat, group rows) in shrinkage._kernels.adaptive_prox
 _ADAPTIVE = {_optim.Adam: "adam", _optim.AdamW: "adam", _optim.NAdam: "nadam", _optim.RAdam: "radam",
              _optim.Adamax: "adamax", _optim.RMSprop: "rmsprop", _optim.Adagrad: "adagrad"}
-_TYPES = (_optim.SGD, *_ADAPTIVE)
+_TYPES = (_optim.SGD, *_ADAPTIVE, _optim.Adafactor)
 _GPU_TYPES = (_optim.SGD, _optim.Adam, _optim.AdamW)     # (_fused_gpu's)
 _DTYPES = (torch.float32, torch.float64)
 # From this many elements the fused step runs on torch.get_num_threads() threads, as the PyTorch
@@ -102,6 +102,8 @@ def _state_keys(optimizer, group):
     if kind is _optim.RMSprop:
         return (("square_avg",) + (("momentum_buffer",) if group["momentum"] > 0 else ())
                 + (("grad_avg",) if group["centered"] else ()))
+    if kind is _optim.Adafactor:
+        return ()       # (its factored state has other shapes: _adafactor_fits)
     return ("sum",)     # Adagrad
 
 
@@ -139,11 +141,15 @@ def fused_step(optimizer):
             state = optimizer.state.get(param, {})
             if not (_scalar_state(optimizer, state) and _fits(param, state, keys)):
                 return False
+            if type(optimizer) is _optim.Adafactor and not _adafactor_fits(param, state):
+                return False
             work.append((group, param, state))
     with torch.no_grad():
         for group, param, state in work:
             if sgd:
                 _sgd_param(optimizer, group, param, state)
+            elif type(optimizer) is _optim.Adafactor:
+                _adafactor_param(group, param, state)
             else:
                 _adaptive_param(optimizer, group, param, state)
     return True
@@ -308,3 +314,81 @@ def _adaptive_param(optimizer, group, param, state):
         # group lasso over another dimension, per-feature weights: the prox as a pass of its own,
         # in the metric of the step just taken (``Proximal``'s table)
         _prox_(param, penalty, _step_size(optimizer, group, param))
+
+
+def _adafactor_fits(param, state):
+    """A non-empty matrix (or batch of them: the last two dimensions) with its row and column
+    variances, or a non-empty vector with its variance."""
+    if param.numel() == 0:
+        return False
+    if param.dim() >= 2:
+        *batch, rows, cols = param.shape
+        return (all(isinstance(state.get(k), torch.Tensor) and type(state[k]) in _prox.PLAIN_TYPES
+                    and state[k].dtype == param.dtype and state[k].device == param.device
+                    and state[k].is_contiguous() for k in ("row_var", "col_var"))
+                and state["row_var"].shape == (*batch, rows, 1)
+                and state["col_var"].shape == (*batch, 1, cols))
+    return param.dim() == 1 and isinstance(state.get("variance"), torch.Tensor)
+
+
+def _adafactor_param(group, param, state):
+    """Adafactor's step as ``_single_tensor_adafactor`` takes it, and the prox in its metric
+    ``t = alpha / denom / sqrt(v_est)`` (``_steps._adafactor_step``)."""
+    state["step"] += 1
+    k = _number(state["step"])
+    lr = _number(group["lr"])
+    eps1, eps2 = group["eps"]
+    if eps1 is None:
+        eps1 = torch.finfo(param.dtype).eps
+    lerp = k ** group["beta2_decay"]
+    relative = min(lr, 1.0 / k**0.5)
+    decay = 1.0 - lr * group["weight_decay"] if group["weight_decay"] else 1.0
+    sign = -1.0 if group.get("maximize") else 1.0
+    penalty = group.get("penalty")
+    size = param.numel()
+    if param.dim() == 1:        # a vector (a bias): PyTorch's operations, a few elements
+        grad = param.grad if sign > 0 else -param.grad
+        alpha = max(eps2, param.norm(2).item() / size**0.5) * relative
+        if decay != 1.0:
+            param.mul_(decay)
+        variance = state["variance"]
+        variance.lerp_(grad * grad, lerp)
+        update = variance.clamp(min=eps1 * eps1).rsqrt_().mul_(grad)
+        step = alpha / max(1.0, update.norm(2).item() / (size**0.5 * group["d"]))
+        param.add_(update, alpha=-step)
+        if penalty is not None:
+            _prox_(param, penalty, Metric(step, variance.clamp(min=eps1 * eps1).sqrt_()))
+        return
+    typed = np.float32 if param.dtype == torch.float32 else np.float64
+    rows, cols = param.shape[-2:]
+    matrices = size // (rows * cols)
+    # (B R, C) rows; row i belongs to matrix i // R
+    w, g = (t.detach().numpy().reshape(matrices * rows, cols) for t in (param, param.grad))
+    _numba_threads(size, PARALLEL_MIN)
+    row_sq = np.empty(matrices * rows)
+    col_partial = np.empty((_numba().config.NUMBA_NUM_THREADS, matrices, cols))
+    alpha = max(eps2, (adafactor_prox.adafactor_sums(w, g, row_sq, col_partial) / size) ** 0.5) * relative
+    row_var, col_var = state["row_var"], state["col_var"]
+    row_var.lerp_(torch.from_numpy(row_sq / cols).to(param.dtype).view(row_var.shape), lerp)
+    col_var.lerp_(torch.from_numpy(col_partial.sum(axis=0) / rows).to(param.dtype).view(col_var.shape), lerp)
+    means = row_var.mean(dim=-2, keepdim=True).clamp_(min=eps1)
+    mean = means.detach().numpy().reshape(matrices)
+    floor = typed(eps1 * eps1)
+    r, c = row_var.detach().numpy().reshape(-1), col_var.detach().numpy().reshape(matrices, cols)
+    update_norm = adafactor_prox.adafactor_update_norm(g, r, c, mean, floor) ** 0.5
+    step = alpha / max(1.0, update_norm / (size**0.5 * group["d"]))
+    hyper = (typed(sign), typed(decay), typed(step), typed(1.0))
+    if isinstance(penalty, GroupLasso) and param.dim() == 2 and penalty.axis(2) == 0:
+        lam = np.asarray(penalty.group_strengths(rows), dtype=w.dtype)
+        adafactor_prox.adafactor_step_group_rows(w, g, r, c, mean, floor, hyper, lam,
+                                                 typed(8 * np.finfo(w.dtype).eps), _prox._MAX_NEWTON,
+                                                 newton_scratch(w))
+        return
+    separate = penalty is not None and (isinstance(penalty, GroupLasso) or penalty.weights is not None)
+    l1, l2 = strengths(penalty, param) if penalty is not None and not separate else (0.0, 0.0)
+    positive = bool(penalty is not None and not separate and penalty.positive)
+    adafactor_prox.adafactor_step_prox(w, g, r, c, mean, floor, hyper, typed(l1), typed(l2), positive)
+    if separate:
+        # group lasso, per-feature weights: the prox as a pass of its own, in the step's metric
+        d = (row_var @ col_var).div_(means).clamp_(min=float(floor)).sqrt_()
+        _prox_(param, penalty, Metric(step, d))

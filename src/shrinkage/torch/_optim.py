@@ -199,13 +199,7 @@ class Proximal(Optimizer):
         inner = self._inner
         route = self.__dict__.get("fuse_step", True) and may_fuse(inner)
         if not route:
-            self._before = before_step(inner)
-            try:
-                loss = inner.step(closure)
-                self.apply_prox()
-            finally:
-                self._before = None
-            return loss
+            return self._step_then_prox(closure)
         loss = None
         if closure is not None:         # as SGD's and Adam's step() do, before the update
             with torch.enable_grad():
@@ -213,8 +207,18 @@ class Proximal(Optimizer):
         done = (planned_step(inner, self.__dict__.setdefault("_plans", {})) if route == "triton"
                 else fused_step(inner))
         if not done:
-            inner.step()
+            self._step_then_prox(None)
+        return loss
+
+    def _step_then_prox(self, closure):
+        # the wrapped optimizer's step, then the prox, with what the prox's step needs from before
+        # the optimizer's step (Adafactor's rms(w)) recorded for it
+        self._before = before_step(self._inner)
+        try:
+            loss = self._inner.step(closure)
             self.apply_prox()
+        finally:
+            self._before = None
         return loss
 
     @torch.no_grad()
