@@ -4,10 +4,11 @@
 tensor operations that each sweep the parameter and its state (seven for Adam, three for SGD with
 momentum) — and then the prox, one more sweep. For ``SGD``, ``Adam``, ``AdamW``, ``NAdam``,
 ``RAdam``, ``Adamax``, ``RMSprop`` and ``Adagrad`` the kernels of ``shrinkage._kernels.sgd_prox`` /
-``adaptive_prox`` do the update exactly as PyTorch's single-tensor implementation writes it and
-the prox while each coordinate (each row, for the group lasso) is in cache: the optimizer's state
-and the parameters end as PyTorch's step followed by ``apply_prox`` leaves them, to rounding
-(``tests/test_torch_fused.py``). The prox's step is ``Proximal``'s (``_steps``): ``lr``-based for
+``adaptive_prox`` (``Adafactor``: ``adafactor_prox``, three passes, since its step needs the norms
+of ``w`` and of the update first) do the update exactly as PyTorch's single-tensor implementation
+writes it and the prox while each coordinate (each row, for the group lasso) is in cache: the
+optimizer's state and the parameters end as PyTorch's step followed by ``apply_prox`` leaves them,
+to rounding (``tests/test_torch_fused.py``). The prox's step is ``Proximal``'s (``_steps``): ``lr``-based for
 SGD, the optimizer's metric for the others.
 
 The path is taken only where it is the same computation: the optimizer is exactly one of these

@@ -107,8 +107,9 @@ class Proximal(Optimizer):
     optimizer : torch.optim.Optimizer
         Any optimizer; its groups' ``"penalty"`` entries are validated here.
     fuse_step : bool, default=True
-        For ``torch.optim.SGD``, ``Adam``, ``AdamW``, ``NAdam``, ``RAdam``, ``Adamax``, ``RMSprop``
-        and ``Adagrad`` on CPU: make each parameter's update and its prox one pass over memory
+        For ``torch.optim.SGD``, ``Adam``, ``AdamW``, ``NAdam``, ``RAdam``, ``Adamax``, ``RMSprop``,
+        ``Adagrad`` and ``Adafactor`` on CPU: make each parameter's update and its prox one pass
+        over memory (Adafactor: three)
         (shrinkage's kernels compute the update PyTorch's single-tensor implementation computes,
         on the same state; results equal to rounding).
         PyTorch's default CPU step sweeps memory once per tensor operation; the fused step takes a
