@@ -109,9 +109,8 @@ class Proximal(Optimizer):
     fuse_step : bool, default=True
         For ``torch.optim.SGD``, ``Adam``, ``AdamW``, ``NAdam``, ``RAdam``, ``Adamax``, ``RMSprop``,
         ``Adagrad`` and ``Adafactor`` on CPU: make each parameter's update and its prox one pass
-        over memory (Adafactor: three)
-        (shrinkage's kernels compute the update PyTorch's single-tensor implementation computes,
-        on the same state; results equal to rounding).
+        over memory (Adafactor: three; shrinkage's kernels compute the update PyTorch's
+        single-tensor implementation computes, on the same state; results equal to rounding).
         PyTorch's default CPU step sweeps memory once per tensor operation; the fused step takes a
         fraction of its time and the prox adds a few percent to it. Taken where it is the same
         computation (exactly one of these classes, no step hooks or scheduler wrapper on the wrapped
