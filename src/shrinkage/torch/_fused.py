@@ -31,7 +31,7 @@ from .._kernels import adafactor_prox, adaptive_prox, sgd_prox
 from ..penalties import GroupLasso
 from . import _prox
 from ._prox import Metric, _numba, _numba_threads, _prox_, newton_scratch, strengths
-from ._steps import _number, _step_size
+from ._steps import _number, _step_size, adafactor_eps, adafactor_root
 
 _optim = torch.optim
 # the adaptive optimizers' kernels (flat, group rows) in shrinkage._kernels.adaptive_prox
@@ -156,9 +156,14 @@ def fused_step(optimizer):
     return True
 
 
+def _sign(group):
+    # the gradient's sign in the update: -1 to maximize
+    return -1.0 if group.get("maximize") else 1.0
+
+
 def sgd_hyper(group):
     """SGD's numbers ``(sign, wd, mu, 1 - dampening, lr)`` of the fused kernels (``sign`` -1 to maximize)."""
-    return (-1.0 if group.get("maximize") else 1.0, float(group["weight_decay"]), float(group["momentum"]),
+    return (_sign(group), float(group["weight_decay"]), float(group["momentum"]),
             1.0 - group["dampening"], _number(group["lr"]))
 
 
@@ -169,7 +174,7 @@ def adam_hyper(group, k, decoupled):
     lr = _number(group["lr"])
     wd = group["weight_decay"]
     root_b = math.sqrt(1.0 - beta2**k)
-    return (-1.0 if group.get("maximize") else 1.0,
+    return (_sign(group),
             0.0 if decoupled else wd,               # Adam: g + wd w
             1.0 - lr * wd if decoupled else 1.0,    # AdamW: w (1 - lr wd) first
             1.0 - beta1, beta2, 1.0 - beta2, lr / (1.0 - beta1**k), root_b, group["eps"] * root_b)
@@ -224,7 +229,7 @@ def _adam_numbers(optimizer, group, state, k):
 def _decoupled(group):
     # (sign, wd, decay) of the update's first line: AdamW-style decay, or L2 added to the gradient
     lr, wd = _number(group["lr"]), group["weight_decay"]
-    sign = -1.0 if group.get("maximize") else 1.0
+    sign = _sign(group)
     if group.get("decoupled_weight_decay"):
         return sign, 0.0, 1.0 - lr * wd
     return sign, wd, 1.0
@@ -261,7 +266,7 @@ def _radam_numbers(optimizer, group, state, k):
 def _adamax_numbers(optimizer, group, state, k):
     beta1, beta2 = group["betas"]
     lr = _number(group["lr"])
-    sign = -1.0 if group.get("maximize") else 1.0
+    sign = _sign(group)
     hyper = (sign, group["weight_decay"], 1.0, 1.0 - beta1, beta2, group["eps"], lr / (1.0 - beta1**k), 1.0,
              0.0, 0.0)
     return hyper, lr, (state["exp_avg"], state["exp_inf"], None), False, False
@@ -269,7 +274,7 @@ def _adamax_numbers(optimizer, group, state, k):
 
 def _rmsprop_numbers(optimizer, group, state, k):
     lr, alpha, mu = _number(group["lr"]), group["alpha"], group["momentum"]
-    sign = -1.0 if group.get("maximize") else 1.0
+    sign = _sign(group)
     hyper = (sign, group["weight_decay"], alpha, 1.0 - alpha, mu, lr, group["eps"], 1.0, 0.0, 0.0)
     states = (state["square_avg"], state.get("momentum_buffer"), state.get("grad_avg"))
     return hyper, lr / (1.0 - mu), states, mu > 0, bool(group["centered"])
@@ -277,7 +282,7 @@ def _rmsprop_numbers(optimizer, group, state, k):
 
 def _adagrad_numbers(optimizer, group, state, k):
     clr = _number(group["lr"]) / (1.0 + (k - 1.0) * group["lr_decay"])
-    sign = -1.0 if group.get("maximize") else 1.0
+    sign = _sign(group)
     hyper = (sign, group["weight_decay"], clr, group["eps"], 0.0, 0.0, 0.0, 1.0, 0.0, 0.0)
     return hyper, clr, (state["sum"], None, None), False, False
 
@@ -338,13 +343,11 @@ def _adafactor_param(group, param, state):
     state["step"] += 1
     k = _number(state["step"])
     lr = _number(group["lr"])
-    eps1, eps2 = group["eps"]
-    if eps1 is None:
-        eps1 = torch.finfo(param.dtype).eps
+    eps1, eps2 = adafactor_eps(group, param)
     lerp = k ** group["beta2_decay"]
     relative = min(lr, 1.0 / k**0.5)
     decay = 1.0 - lr * group["weight_decay"] if group["weight_decay"] else 1.0
-    sign = -1.0 if group.get("maximize") else 1.0
+    sign = _sign(group)
     penalty = group.get("penalty")
     size = param.numel()
     if param.dim() == 1:        # a vector (a bias): PyTorch's operations, a few elements
@@ -358,7 +361,7 @@ def _adafactor_param(group, param, state):
         step = alpha / max(1.0, update.norm(2).item() / (size**0.5 * group["d"]))
         param.add_(update, alpha=-step)
         if penalty is not None:
-            _prox_(param, penalty, Metric(step, variance.clamp(min=eps1 * eps1).sqrt_()))
+            _prox_(param, penalty, Metric(step, adafactor_root(state, param, eps1)))
         return
     typed = np.float32 if param.dtype == torch.float32 else np.float64
     rows, cols = param.shape[-2:]
@@ -372,8 +375,7 @@ def _adafactor_param(group, param, state):
     row_var, col_var = state["row_var"], state["col_var"]
     row_var.lerp_(torch.from_numpy(row_sq / cols).to(param.dtype).view(row_var.shape), lerp)
     col_var.lerp_(torch.from_numpy(col_partial.sum(axis=0) / rows).to(param.dtype).view(col_var.shape), lerp)
-    means = row_var.mean(dim=-2, keepdim=True).clamp_(min=eps1)
-    mean = means.detach().numpy().reshape(matrices)
+    mean = row_var.mean(dim=-2, keepdim=True).clamp_(min=eps1).detach().numpy().reshape(matrices)
     floor = typed(eps1 * eps1)
     r, c = row_var.detach().numpy().reshape(-1), col_var.detach().numpy().reshape(matrices, cols)
     update_norm = adafactor_prox.adafactor_update_norm(g, r, c, mean, floor) ** 0.5
@@ -391,5 +393,4 @@ def _adafactor_param(group, param, state):
     adafactor_prox.adafactor_step_prox(w, g, r, c, mean, floor, hyper, typed(l1), typed(l2), positive)
     if separate:
         # group lasso, per-feature weights: the prox as a pass of its own, in the step's metric
-        d = (row_var @ col_var).div_(means).clamp_(min=float(floor)).sqrt_()
-        _prox_(param, penalty, Metric(step, d))
+        _prox_(param, penalty, Metric(step, adafactor_root(state, param, eps1)))

@@ -135,17 +135,28 @@ def _adafactor_step(group, param, state, rms_before=None):
     """
     if "step" not in state or param is None:
         return None
-    eps1, eps2 = group["eps"]
-    if eps1 is None:
-        eps1 = torch.finfo(param.dtype).eps
+    eps1, eps2 = adafactor_eps(group, param)
     k = _number(state["step"])
     lr = _number(group["lr"])
+    d = adafactor_root(state, param, eps1)
+    alpha = max(eps2, _rms(param) if rms_before is None else rms_before) * min(lr, 1.0 / k**0.5)
+    denom = max(1.0, _rms(param.grad / d) / group["d"]) if param.grad is not None else 1.0
+    return Metric(alpha / denom, d, owned=True)
+
+
+def adafactor_eps(group, param):
+    """Adafactor's ``(eps1, eps2)``, ``eps1`` of ``None`` as PyTorch reads it (its dtype's eps)."""
+    eps1, eps2 = group["eps"]
+    return (torch.finfo(param.dtype).eps if eps1 is None else eps1), eps2
+
+
+def adafactor_root(state, param, eps1):
+    """``sqrt(max(v_est, eps1^2))``, a new tensor: the factored second moment ``row_var col_var /
+    mean(row_var)`` over the last two dimensions (PyTorch's order: the outer product, then the
+    division), the ``variance`` of a vector."""
     if param.dim() > 1:
         row, col = state["row_var"], state["col_var"]
         v = (row @ col).div_(row.mean(dim=-2, keepdim=True).clamp_(min=eps1))
     else:
         v = state["variance"].clone()
-    d = v.clamp_(min=eps1 * eps1).sqrt_()      # (in place: one temporary in all)
-    alpha = max(eps2, _rms(param) if rms_before is None else rms_before) * min(lr, 1.0 / k**0.5)
-    denom = max(1.0, _rms(param.grad / d) / group["d"]) if param.grad is not None else 1.0
-    return Metric(alpha / denom, d, owned=True)
+    return v.clamp_(min=eps1 * eps1).sqrt_()      # (in place: one temporary in all)
