@@ -21,15 +21,17 @@ interleaved in every repeat so that machine noise hits all alike:
 - ``step``: the wrapped optimizer's own ``step()``;
 - ``prox``: ``Proximal.apply_prox()`` alone (what the wrapper adds);
 - ``train``: forward + backward + ``step()`` (no prox);
-- ``Proximal.step``: the wrapper's ``step()`` — on CPU the update and the prox fused into one
-  pass (``fuse_step``, all eight optimizers), elsewhere ``step`` then ``prox`` — and the same
-  with the group's penalty taken away; their difference over ``train`` is what the penalty adds
-  to a training step through the wrapper (paired within each repeat, then the median);
+- ``Proximal.step``: the wrapper's ``step()`` — the update and the prox fused into one pass
+  (``fuse_step``; on CPU numba, all eight optimizers; on CUDA one Triton launch per group, SGD,
+  Adam, AdamW), elsewhere ``step`` then ``prox`` — and the same with the group's penalty taken
+  away; their difference over ``train`` is what the penalty adds to a training step through the
+  wrapper (paired within each repeat, then the median);
 - ``fused=True step``: PyTorch's own one-pass kernel of the optimizer (``fused=True``: SGD, Adam,
   AdamW, Adagrad), the fastest step PyTorch has, for scale;
-- on CUDA (with Triton), ``Triton step``: ``Proximal.step`` with the update and the prox as one
-  Triton launch per group (``shrinkage.torch._fused.GPU`` on; off by default until checked on a
-  GPU), its penalty over ``train`` as above, and the training step through it as a whole;
+- on CUDA (with Triton), ``unfused step``: ``Proximal.step`` with the fused launch switched off
+  (``shrinkage.torch._fused.GPU = False``: PyTorch's step, then the prox as one launch per group),
+  its penalty over ``train`` as above, and the training step through it as a whole: what fusing
+  saves;
 - ``train+prox``: forward + backward + ``Proximal.step()``, reported as ``(train+prox) / train - 1``:
   the training step through the wrapper against the one with the optimizer alone, measured as a
   whole (paired; negative where the fused step is faster than PyTorch's default step);
@@ -146,14 +148,14 @@ def bench(device, widths, batch, repeats, optimizer_name, penalty):
         finally:
             groups[0]["penalty"] = penalty
 
-    def triton(fn):
-        # fn with the CUDA update + prox launch (shrinkage.torch._fused_gpu) turned on
+    def unfused(fn):
+        # fn with the CUDA update + prox launch (shrinkage.torch._fused_gpu) switched off
         def run():
-            _fused.GPU = True
+            _fused.GPU = False
             try:
                 fn()
             finally:
-                _fused.GPU = False
+                _fused.GPU = True
         return run
 
     # PyTorch's one-pass kernel of the same optimizer over the same parameters (its own state),
@@ -171,7 +173,7 @@ def bench(device, widths, batch, repeats, optimizer_name, penalty):
     def train_fused_with_prox():
         forward_backward()
         opt_fused.step()
-    with_triton = device == "cuda" and _prox._triton() is not None
+    with_triton = device == "cuda" and _prox._triton() is not None and _fused.GPU
 
     for _ in range(3):      # warm-up: optimizer state, allocator, Newton's path, Triton's compilation
         forward_backward()
@@ -181,11 +183,11 @@ def bench(device, widths, batch, repeats, optimizer_name, penalty):
             torch_fused.step()
             opt_fused.step()
         if with_triton:
-            triton(opt.step)()
-            triton(proximal_step_without_penalty)()
+            unfused(opt.step)()
+            unfused(proximal_step_without_penalty)()
     calls = CUDA_CALLS if device == "cuda" else 1
     rows = {k: [] for k in ("step", "prox", "train", "train_prox", "train_term", "proximal", "proximal_free",
-                            "torch_fused", "triton", "triton_free", "train_triton", "train_fused",
+                            "torch_fused", "unfused", "unfused_free", "train_unfused", "train_fused",
                             "train_fused_prox")}
     for _ in range(repeats):
         forward_backward()
@@ -196,12 +198,12 @@ def bench(device, widths, batch, repeats, optimizer_name, penalty):
         if has_fused:
             rows["torch_fused"].append(timed(torch_fused.step, device, calls))
         if with_triton:
-            rows["triton"].append(timed(triton(opt.step), device, calls))
-            rows["triton_free"].append(timed(triton(proximal_step_without_penalty), device, calls))
+            rows["unfused"].append(timed(unfused(opt.step), device, calls))
+            rows["unfused_free"].append(timed(unfused(proximal_step_without_penalty), device, calls))
         rows["train"].append(timed(train, device, calls))
         rows["train_prox"].append(timed(train_with_prox, device, calls))
         if with_triton:
-            rows["train_triton"].append(timed(triton(train_with_prox), device, calls))
+            rows["train_unfused"].append(timed(unfused(train_with_prox), device, calls))
         rows["train_term"].append(timed(train_with_term, device, calls))
         if has_fused:
             rows["train_fused"].append(timed(train_fused, device, calls))
@@ -225,8 +227,8 @@ def bench(device, widths, batch, repeats, optimizer_name, penalty):
         "penalty_in_proximal_step_over_train": paired("proximal", "proximal_free", "train"),
         # paired: the difference within each repeat, then the median (drift between repeats cancels)
         "proximal_step_over_train": paired("train_prox", "train", "train"),
-        "penalty_in_triton_step_over_train": paired("triton", "triton_free", "train"),
-        "triton_step_over_train": paired("train_triton", "train", "train"),
+        "penalty_in_unfused_step_over_train": paired("unfused", "unfused_free", "train"),
+        "unfused_step_over_train": paired("train_unfused", "train", "train"),
         "loss_term_over_train": (med["train_term"] - med["train"]) / med["train"],
         "fused_optimizer_proximal_step_over_train": paired("train_fused_prox", "train_fused", "train_fused"),
     }
@@ -252,7 +254,7 @@ def main():
           f"{torch.get_num_threads()} thread(s); CUDA available: {torch.cuda.is_available()}")
     print("| device | optimizer | penalty | step ms | prox ms | train ms | prox/step | prox/train "
           "| Proximal.step ms | its penalty/train | fused=True step ms | (train+prox)/train - 1 "
-          "| loss term/train | Triton step ms | its penalty/train | (train+Triton step)/train - 1 "
+          "| loss term/train | unfused step ms | its penalty/train | (train+unfused step)/train - 1 "
           "| with fused=True: (train+prox)/train - 1 |")
     print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 
@@ -267,15 +269,15 @@ def main():
                 results.append(r)
                 m = r["median_s"]
                 digits = 3 if device == "cuda" else 1
-                step, prox, train, proximal, torch_fused, triton = (
+                step, prox, train, proximal, torch_fused, unfused = (
                     "—" if m[k] is None else f"{1e3 * m[k]:.{digits}f}"
-                    for k in ("step", "prox", "train", "proximal", "torch_fused", "triton"))
+                    for k in ("step", "prox", "train", "proximal", "torch_fused", "unfused"))
                 print(f"| {device} | {optimizer_name} | {r['penalty']} | {step} | {prox} | {train} | "
                       f"{r['prox_over_step']:.2f} | {percent(r['prox_over_train'])} | {proximal} | "
                       f"{percent(r['penalty_in_proximal_step_over_train'])} | {torch_fused} | "
                       f"{percent(r['proximal_step_over_train'])} | {percent(r['loss_term_over_train'])} | "
-                      f"{triton} | {percent(r['penalty_in_triton_step_over_train'])} | "
-                      f"{percent(r['triton_step_over_train'])} | "
+                      f"{unfused} | {percent(r['penalty_in_unfused_step_over_train'])} | "
+                      f"{percent(r['unfused_step_over_train'])} | "
                       f"{percent(r['fused_optimizer_proximal_step_over_train'])} |",
                       flush=True)
     print(f"parameters: {results[0]['n_params']:,}, batch 256, medians of {args.repeats} repeats")

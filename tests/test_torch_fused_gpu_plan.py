@@ -91,13 +91,14 @@ class _CpuKernels:
         return _Launch("_sgd_many_kernel", apply)
 
     @staticmethod
-    def plan_adam_flat(params, exp_avg, exp_avg_sq, max_exp_avg_sq, kind, shrink):
+    def plan_adam_flat(params, exp_avg, exp_avg_sq, max_exp_avg_sq, kind, shrink, counts=None):
         def apply(c):
             for i, (w, g) in enumerate(zip(params, c["g_table"], strict=True)):
                 m, v = _np(exp_avg[i]).reshape(-1), _np(exp_avg_sq[i]).reshape(-1)
                 vmax = v if max_exp_avg_sq is None else _np(max_exp_avg_sq[i]).reshape(-1)
                 w_ = _np(w).reshape(-1)
-                adaptive_prox.adam_prox_flat(w_, _np(g).reshape(-1), m, v, vmax, _adam_hyper(c, w_),
+                hyper = _adam_hyper(c, w_, counts, i)
+                adaptive_prox.adam_prox_flat(w_, _np(g).reshape(-1), m, v, vmax, hyper,
                                              _typed(c["threshold"], w_), _typed(c["shift"], w_),
                                              max_exp_avg_sq is not None, False, kind, shrink)
         return _Launch("_adam_many_kernel", apply)
@@ -115,7 +116,7 @@ class _CpuKernels:
         return _Launch("_sgd_group_many_kernel", apply)
 
     @staticmethod
-    def plan_adam_rows(rows, exp_avg, exp_avg_sq, max_exp_avg_sq, lam, tol):
+    def plan_adam_rows(rows, exp_avg, exp_avg_sq, max_exp_avg_sq, lam, tol, counts=None):
         def apply(c):
             for i, (w, lam_i) in enumerate(zip(rows, _group_views(rows, lam), strict=True)):
                 g = c["g_table"][i].as_strided(w.shape, w.stride())
@@ -123,14 +124,22 @@ class _CpuKernels:
                 v = _np(exp_avg_sq[i])
                 vmax = v if max_exp_avg_sq is None else _np(max_exp_avg_sq[i])
                 amsgrad = max_exp_avg_sq is not None
-                adaptive_prox.adam_group_prox_rows(w_, _np(g), _np(exp_avg[i]), v, vmax, _adam_hyper(c, w_),
+                hyper = _adam_hyper(c, w_, counts, i)
+                adaptive_prox.adam_group_prox_rows(w_, _np(g), _np(exp_avg[i]), v, vmax, hyper,
                                                    _typed(c["lr"], w_), lam_i.astype(w_.dtype),
                                                    _typed(tol, w_), _prox._MAX_NEWTON, amsgrad, False,
                                                    _prox.newton_scratch(w_))
         return _Launch("_adam_group_many_kernel", apply)
 
 
-def _adam_hyper(c, like):
+def _adam_hyper(c, like, counts=None, i=None):
+    """The CPU kernel's Adam numbers from a launch's; with ``counts`` (read on the device by the
+    Triton kernel) corrected by tensor i's count as the kernel does."""
+    c = dict(c)
+    if counts is not None:
+        n = counts[i].item()
+        root_b = np.sqrt(1.0 - c["beta2"] ** n)
+        c.update(step_size=c["step_size"] / (1.0 - c["beta1"] ** n), root_b=root_b, eps_b=c["eps_b"] * root_b)
     names = ("sign", "wd", "decay", "lerp", "beta2", "fresh", "step_size", "root_b", "eps_b")
     return (*(_typed(c[k], like) for k in names), _typed(0.0, like))     # (10th: NAdam's)
 
@@ -158,7 +167,8 @@ def test_the_kernel_signatures_were_read():
     assert KERNEL_NUMBERS["_sgd_many_kernel"] == {
         "g_table", "sign", "wd", "mu", "fresh", "lr", "threshold", "shift"}
     assert KERNEL_NUMBERS["_adam_group_many_kernel"] == {
-        "g_table", "sign", "wd", "decay", "lerp", "beta2", "fresh", "step_size", "root_b", "eps_b", "lr"}
+        "g_table", "sign", "wd", "decay", "lerp", "beta1", "beta2", "fresh", "step_size", "root_b", "eps_b",
+        "lr"}
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=str)
@@ -174,12 +184,12 @@ def test_planned_steps_equal_the_optimizers_step_and_the_prox(cpu_planned, name,
 
 @pytest.mark.parametrize("case", [{"no_grad_at": 2}, {"moved_at": 2}], ids=["no-grad", "moved"])
 @pytest.mark.parametrize("penalty", [L1(0.01), GroupLasso(0.05, dim=0)], ids=repr)
-@pytest.mark.parametrize("name", ["sgd-momentum", "adam"])
+@pytest.mark.parametrize("name", ["sgd-momentum", "adam", "adam-fused"])
 def test_planned_steps_plan_again_or_fall_back(cpu_planned, name, penalty, case):
     taken, run = cpu_planned
     got = run(torch.float64, FUSED_OPTIMIZERS[name], penalty, fuse=True, **case)
     # a weight without a gradient: planned without it; Adam's step counts then differ, and
-    # PyTorch's step takes over; new storage: planned again
+    # PyTorch's step takes over (fused Adam's are read per tensor); new storage: planned again
     assert taken[1:] == ([True, True, False, False, False] if name == "adam" and "no_grad_at" in case
                          else [True] * 5)
     ref = run(torch.float64, FUSED_OPTIMIZERS[name], penalty, fuse=False, **case)

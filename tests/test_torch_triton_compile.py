@@ -11,6 +11,7 @@ Triton does not import (PyTorch's CPU builds, CI); ``tests/test_torch_cuda.py`` 
 """
 
 import inspect
+import itertools
 import re
 
 import pytest
@@ -75,12 +76,15 @@ def _variants():
                                                "KIND": kind, "SHRINK": shrink, "BLOCK": 1024}
             yield "_sgd_group_many_kernel", {**kinds, "MOMENTUM": momentum, "NESTEROV": nesterov,
                                              "BLOCK": 1024}
-        for amsgrad in (False, True):
+        # (step counts from the host, or read on the device: fused=True Adam's, float32)
+        for amsgrad, counts in itertools.product((False, True), (None, tl.float32)):
+            steps = {"STEP_ON_DEVICE": counts is not None, "STEP_DTYPE": counts or tl.float32}
             for kind in (0, 1, 2):
                 for shrink in (False, True):
-                    yield "_adam_many_kernel", {**kinds, "AMSGRAD": amsgrad, "KIND": kind, "SHRINK": shrink,
-                                                "BLOCK": 1024}
-            yield "_adam_group_many_kernel", {**kinds, "AMSGRAD": amsgrad, "MAX_NEWTON": 50, "BLOCK": 256}
+                    yield "_adam_many_kernel", {**kinds, **steps, "AMSGRAD": amsgrad, "KIND": kind,
+                                                "SHRINK": shrink, "BLOCK": 1024}
+            yield "_adam_group_many_kernel", {**kinds, **steps, "AMSGRAD": amsgrad, "MAX_NEWTON": 50,
+                                              "BLOCK": 256}
     # the prox alone: planned (one launch per group) and per tensor; half precision computed in
     # float32, as ``_triton._compute_dtype`` picks
     for dtype in (tl.float32, tl.float64, tl.float16, tl.bfloat16):

@@ -45,10 +45,9 @@ _DTYPES = (torch.float32, torch.float64)
 # Two threads on a 2-core box, whole Proximal.step: 125 -> 96 us at 32768 float32, 175 -> 122 us
 # at 65536, 253 -> 175 us at 131072.
 PARALLEL_MIN = 1 << 15
-# Whether CUDA parameters take the fused path too (``_fused_gpu``, Triton). Off until its kernels
-# have been run on a GPU: so far they have been checked only in Triton's interpreter on CPU tensors
-# (tests/test_torch_cuda.py turns it on and compares with PyTorch's step and the prox).
-GPU = False
+# Whether CUDA parameters take the fused path too (``_fused_gpu``, Triton; tests/test_torch_cuda.py
+# compares it with PyTorch's step and the prox on a GPU). A switch for benchmarks and bisecting.
+GPU = True
 
 
 def may_fuse(optimizer):

@@ -274,6 +274,21 @@ def _adam_at(w_ptr, g_ptr, m_ptr, v_ptr, vmax_ptr, at, mask, sign, wd, decay, le
 
 
 @triton.jit
+def _adam_numbers(step_size, root_b, eps_b, k, step_table, beta1, beta2, STEP_ON_DEVICE: tl.constexpr,
+                  STEP_DTYPE: tl.constexpr):
+    # _adam_at's (step_size, root_b, eps_b) as given (step counts on the host), or, with
+    # STEP_ON_DEVICE (fused=True Adam keeps its counts on the GPU: the host never waits for them),
+    # from tensor k's count n, given step_size = lr and eps_b = eps: lr / (1 - beta1^n),
+    # sqrt(1 - beta2^n) and eps sqrt(1 - beta2^n), in float64
+    if STEP_ON_DEVICE:
+        n = tl.load(tl.load(step_table + k).to(tl.pointer_type(STEP_DTYPE))).to(tl.float64)
+        step_size = step_size / (1.0 - tl.exp(n * tl.log(beta1)))
+        root_b = tl.sqrt(1.0 - tl.exp(n * tl.log(beta2)))
+        eps_b = eps_b * root_b
+    return step_size, root_b, eps_b
+
+
+@triton.jit
 def _fused_block(tensor_of_block, start_of_block, sizes, w_table, g_table, DTYPE: tl.constexpr,
                  BLOCK: tl.constexpr):
     # a block program's tensor k, its elements and the addresses of that tensor's w and g
@@ -305,15 +320,19 @@ def _sgd_many_kernel(w_table, g_table, buf_table, tensor_of_block, start_of_bloc
 
 @triton.jit
 def _adam_many_kernel(w_table, g_table, m_table, v_table, vmax_table, tensor_of_block, start_of_block, sizes,
-                      sign: tl.float64, wd: tl.float64, decay: tl.float64, lerp: tl.float64,
-                      beta2: tl.float64, fresh: tl.float64, step_size: tl.float64, root_b: tl.float64,
-                      eps_b: tl.float64, threshold: tl.float64, shift: tl.float64, AMSGRAD: tl.constexpr,
+                      step_table, sign: tl.float64, wd: tl.float64, decay: tl.float64, lerp: tl.float64,
+                      beta1: tl.float64, beta2: tl.float64, fresh: tl.float64, step_size: tl.float64,
+                      root_b: tl.float64, eps_b: tl.float64, threshold: tl.float64, shift: tl.float64,
+                      AMSGRAD: tl.constexpr, STEP_ON_DEVICE: tl.constexpr, STEP_DTYPE: tl.constexpr,
                       KIND: tl.constexpr, SHRINK: tl.constexpr, DTYPE: tl.constexpr, COMPUTE: tl.constexpr,
                       BLOCK: tl.constexpr):
     # Adam's update and the separable prox in its metric, t_j = lr inv_j (threshold = lr l1, shift
-    # = lr l2), over the blocks of several tensors; vmax_table is read only with AMSGRAD
+    # = lr l2), over the blocks of several tensors; vmax_table is read only with AMSGRAD, step_table
+    # (the step counts' addresses) with STEP_ON_DEVICE
     k, offs, mask, w_ptr, g_ptr = _fused_block(tensor_of_block, start_of_block, sizes, w_table, g_table,
                                                DTYPE, BLOCK)
+    step_size, root_b, eps_b = _adam_numbers(step_size, root_b, eps_b, k, step_table, beta1, beta2,
+                                             STEP_ON_DEVICE, STEP_DTYPE)
     m_ptr = tl.load(m_table + k).to(tl.pointer_type(DTYPE))
     v_ptr = tl.load(v_table + k).to(tl.pointer_type(DTYPE))
     vmax_ptr = tl.load(vmax_table + k).to(tl.pointer_type(DTYPE))
@@ -361,15 +380,18 @@ def _sgd_group_many_kernel(w_table, g_table, buf_table, tensor_of_group, row_of_
 
 @triton.jit
 def _adam_group_many_kernel(w_table, g_table, m_table, v_table, vmax_table, tensor_of_group, row_of_group,
-                            sizes, strides_group, strides_elem, lam_ptr, sign: tl.float64, wd: tl.float64,
-                            decay: tl.float64, lerp: tl.float64, beta2: tl.float64, fresh: tl.float64,
-                            step_size: tl.float64, root_b: tl.float64, eps_b: tl.float64, lr: tl.float64,
-                            tol: tl.float64, AMSGRAD: tl.constexpr, MAX_NEWTON: tl.constexpr,
+                            sizes, strides_group, strides_elem, lam_ptr, step_table, sign: tl.float64,
+                            wd: tl.float64, decay: tl.float64, lerp: tl.float64, beta1: tl.float64,
+                            beta2: tl.float64, fresh: tl.float64, step_size: tl.float64, root_b: tl.float64,
+                            eps_b: tl.float64, lr: tl.float64, tol: tl.float64, AMSGRAD: tl.constexpr,
+                            STEP_ON_DEVICE: tl.constexpr, STEP_DTYPE: tl.constexpr, MAX_NEWTON: tl.constexpr,
                             DTYPE: tl.constexpr, COMPUTE: tl.constexpr, BLOCK: tl.constexpr):
     # Adam's update of one group, then its prox in Adam's metric (_group_row with scale lr sqrt(b),
-    # d = sqrt(vq) + eps sqrt(b): t_j = lr inv_j)
+    # d = sqrt(vq) + eps sqrt(b): t_j = lr inv_j); step counts as in _adam_many_kernel
     p, k, base, size, stride_elem, w_ptr, g_ptr = _fused_group(
         tensor_of_group, row_of_group, sizes, strides_group, strides_elem, w_table, g_table, DTYPE)
+    step_size, root_b, eps_b = _adam_numbers(step_size, root_b, eps_b, k, step_table, beta1, beta2,
+                                             STEP_ON_DEVICE, STEP_DTYPE)
     m_ptr = tl.load(m_table + k).to(tl.pointer_type(DTYPE))
     v_ptr = tl.load(v_table + k).to(tl.pointer_type(DTYPE))
     vmax_ptr = tl.load(vmax_table + k).to(tl.pointer_type(DTYPE))
@@ -591,16 +613,27 @@ def plan_sgd_flat(params, buffers, nesterov, kind, shrink):
                   COMPUTE=_compute_dtype(params[0]), BLOCK=_BLOCK)
 
 
-def plan_adam_flat(params, exp_avg, exp_avg_sq, max_exp_avg_sq, kind, shrink):
-    """Adam/AdamW (``max_exp_avg_sq`` None without amsgrad) and a separable prox in its metric."""
+def _adam_counts(counts, fallback):
+    # the arguments of the fused Adam kernels that read the step counts on the GPU (``counts``: the
+    # step tensors, one per tensor of the launch), or that say they come from the host
+    if counts is None:
+        return {"step_table": fallback, "STEP_ON_DEVICE": False, "STEP_DTYPE": tl.float32}
+    return {"step_table": address_table(counts), "STEP_ON_DEVICE": True,
+            "STEP_DTYPE": _TL_TYPES[counts[0].dtype]}
+
+
+def plan_adam_flat(params, exp_avg, exp_avg_sq, max_exp_avg_sq, kind, shrink, counts=None):
+    """Adam/AdamW (``max_exp_avg_sq`` None without amsgrad) and a separable prox in its metric;
+    with ``counts`` (fused=True Adam's step counts, on the GPU) run with ``step_size=lr`` and
+    ``eps_b=eps``: the kernel applies each tensor's bias correction."""
     tensor_of_block, start_of_block, sizes = _block_layout(params)
-    v_table = address_table(exp_avg_sq)
-    return Launch(_adam_many_kernel, tensor_of_block.numel(), w_table=address_table(params),
+    w_table, v_table = address_table(params), address_table(exp_avg_sq)
+    return Launch(_adam_many_kernel, tensor_of_block.numel(), w_table=w_table,
                   m_table=address_table(exp_avg), v_table=v_table,
                   vmax_table=_table_or(max_exp_avg_sq, v_table), tensor_of_block=tensor_of_block,
                   start_of_block=start_of_block, sizes=sizes, AMSGRAD=max_exp_avg_sq is not None, KIND=kind,
                   SHRINK=shrink, DTYPE=_TL_TYPES[params[0].dtype], COMPUTE=_compute_dtype(params[0]),
-                  BLOCK=_BLOCK)
+                  BLOCK=_BLOCK, **_adam_counts(counts, w_table))
 
 
 def _rows_block(rows):
@@ -620,15 +653,16 @@ def plan_sgd_rows(rows, buffers, lam, nesterov):
                   DTYPE=_TL_TYPES[rows[0].dtype], COMPUTE=_compute_dtype(rows[0]), BLOCK=_rows_block(rows))
 
 
-def plan_adam_rows(rows, exp_avg, exp_avg_sq, max_exp_avg_sq, lam, tol):
+def plan_adam_rows(rows, exp_avg, exp_avg_sq, max_exp_avg_sq, lam, tol, counts=None):
     """Adam/AdamW and the group lasso in its metric over the rows of ``(n_groups, size)`` views
-    (the state as views with the same strides; ``max_exp_avg_sq`` None without amsgrad)."""
+    (the state as views with the same strides; ``max_exp_avg_sq`` None without amsgrad); ``counts``
+    as :func:`plan_adam_flat`'s."""
     tensor_of_group, row_of_group, sizes, strides_group, strides_elem = _row_layout(rows)
-    v_table = address_table(exp_avg_sq)
-    return Launch(_adam_group_many_kernel, tensor_of_group.numel(), w_table=address_table(rows),
+    w_table, v_table = address_table(rows), address_table(exp_avg_sq)
+    return Launch(_adam_group_many_kernel, tensor_of_group.numel(), w_table=w_table,
                   m_table=address_table(exp_avg), v_table=v_table,
                   vmax_table=_table_or(max_exp_avg_sq, v_table), tensor_of_group=tensor_of_group,
                   row_of_group=row_of_group, sizes=sizes, strides_group=strides_group,
                   strides_elem=strides_elem, lam_ptr=lam, tol=float(tol), AMSGRAD=max_exp_avg_sq is not None,
                   MAX_NEWTON=_MAX_NEWTON, DTYPE=_TL_TYPES[rows[0].dtype], COMPUTE=_compute_dtype(rows[0]),
-                  BLOCK=_rows_block(rows))
+                  BLOCK=_rows_block(rows), **_adam_counts(counts, w_table))
