@@ -250,3 +250,18 @@ def test_a_grad_at_a_new_address_gets_its_own_table(cpu_planned):
     assert taken == [True] * 4
     for p, q in zip(w, ref, strict=True):
         torch.testing.assert_close(p, q, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["sgd", "sgd-momentum", "adam", "adam-fused"])
+def test_a_plan_is_made_once_and_kept(cpu_planned, monkeypatch, name):
+    """Steps with the same tensors reuse the plan (plain SGD keeps no state: its plan must not
+    expect a state dict)."""
+    from shrinkage.torch import _fused_gpu
+
+    made = []
+    make = _fused_gpu._make_plan
+    monkeypatch.setattr(_fused_gpu, "_make_plan", lambda opt: made.append(1) or make(opt))
+    taken, run = cpu_planned
+    run(torch.float64, FUSED_OPTIMIZERS[name], L1(0.01), fuse=True)
+    assert taken[1:] == [True] * 5
+    assert len(made) == (1 if name == "sgd" else 2)     # (Adam, momentum: none before the state exists)
