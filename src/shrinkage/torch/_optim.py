@@ -116,9 +116,10 @@ class Proximal(Optimizer):
         computation (exactly one of these classes, no step hooks or scheduler wrapper on the wrapped
         optimizer, contiguous float32/float64 parameters with dense gradients and existing state;
         see ``shrinkage.torch._fused``), else the optimizer's own ``step()`` runs. ``False``:
-        always the optimizer's ``step()``, then the prox. (The same for CUDA parameters, one
-        Triton launch per parameter group, is written — ``shrinkage.torch._fused_gpu`` — but off
-        until it has run on a GPU: ``shrinkage.torch._fused.GPU``.)
+        always the optimizer's ``step()``, then the prox. On CUDA, for ``SGD``, ``Adam`` and
+        ``AdamW`` (also ``fused=True``): the update and the prox as one Triton launch per
+        parameter group (``shrinkage.torch._fused_gpu``), replacing PyTorch's several launches;
+        the other optimizers take their own step, then the prox.
     """
 
     def __init__(self, optimizer, fuse_step=True):
