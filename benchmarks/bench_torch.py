@@ -27,7 +27,7 @@ interleaved in every repeat so that machine noise hits all alike:
   away; their difference over ``train`` is what the penalty adds to a training step through the
   wrapper (paired within each repeat, then the median);
 - ``fused=True step``: PyTorch's own one-pass kernel of the optimizer (``fused=True``: SGD, Adam,
-  AdamW, Adagrad), the fastest step PyTorch has, for scale;
+  AdamW, Adagrad) over the same two groups, the fastest step PyTorch has, for scale;
 - on CUDA (with Triton), ``unfused step``: ``Proximal.step`` with the fused launch switched off
   (``shrinkage.torch._fused.GPU = False``: PyTorch's step, then the prox as one launch per group),
   its penalty over ``train`` as above, and the training step through it as a whole: what fusing
@@ -158,10 +158,11 @@ def bench(device, widths, batch, repeats, optimizer_name, penalty):
                 _fused.GPU = True
         return run
 
-    # PyTorch's one-pass kernel of the same optimizer over the same parameters (its own state),
-    # alone and inside Proximal
+    # PyTorch's one-pass kernel of the same optimizer over the same parameters in the same two
+    # groups (its own state), alone and inside Proximal
     has_fused = optimizer_name in FUSED
-    torch_fused = make_optimizer(optimizer_name, model.parameters(), fused=True) if has_fused else None
+    torch_fused = (make_optimizer(optimizer_name, [{"params": weights}, {"params": biases}], fused=True)
+                   if has_fused else None)
     opt_fused = (Proximal(make_optimizer(optimizer_name, [{"params": weights, "penalty": penalty},
                                                           {"params": biases}], fused=True))
                  if has_fused else None)
