@@ -38,8 +38,8 @@ interleaved in every repeat so that machine noise hits all alike:
 - ``loss term``: the peer, the same penalty as an autograd term (``penalty_loss``): forward +
   backward + step with the term, minus ``train``;
 - ``with fused=True``: the training step with ``Proximal`` around PyTorch's ``fused=True``
-  optimizer against that optimizer alone, ``(train+prox)/train - 1`` again (on CUDA its step
-  counts live on the GPU: the prox reads them there, no wait per step).
+  optimizer against that optimizer alone, ``(train+prox)/train - 1`` again (on CUDA Adam's step
+  counts live on the GPU: the fused step's kernel reads them there, no wait per step).
 
 Medians over the repeats; the ratios ``prox / step`` and ``prox / train`` are the numbers that
 matter on a shared machine. Single-threaded on CPU (torch.set_num_threads(1), OMP etc. = 1). On
