@@ -166,6 +166,40 @@ def test_hinge_with_a_free_intercept_is_libsvms_problem(shift, weighted, sparse)
     assert model.dual_gap_ <= 1e-8
 
 
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_hinge_with_rows_of_zeros(fit_intercept, sparse):
+    # a sample whose features are all 0 (common in sparse data) leaves w alone: its dual variable
+    # is U_i where its margin is positive, which coordinate descent over x_i'x_i never reaches
+    # (it used to skip such rows and stop at max_iter with a gap of ~0.2)
+    from sklearn.svm import SVC
+
+    rng = np.random.default_rng(3)
+    n, C = 60, 0.5
+    X = rng.uniform(size=(n, 6))
+    X[X < 0.7] = 0.0
+    X[:8] = 0.0
+    y = (X[:, 0] + X[:, 1] + 0.3 * rng.standard_normal(n) > 0.5).astype(int)
+    signs = 2.0 * y - 1.0
+    if fit_intercept:
+        ref = SVC(kernel="linear", C=C, tol=1e-12).fit(X, y)
+    else:
+        # (liblinear converges at 1e-10 here, not at 1e-12)
+        ref = SkLinearSVC(loss="hinge", C=C, fit_intercept=False, tol=1e-10, max_iter=1_000_000).fit(X, y)
+
+    def objective(model):
+        intercept = model.intercept_[0] if fit_intercept else 0.0
+        return C * np.maximum(0.0, 1.0 - signs * (X @ model.coef_[0] + intercept)).sum() + (
+            0.5 * model.coef_[0] @ model.coef_[0])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = sh.LinearSVC(loss="hinge", C=C, fit_intercept=fit_intercept, tol=1e-8,
+                             max_iter=100_000).fit(sp.csr_matrix(X) if sparse else X, y)
+    assert model.dual_gap_ <= 1e-8
+    assert abs(objective(model) - objective(ref)) <= 1e-6 * objective(ref)
+
+
 @pytest.mark.parametrize("y,message", [(np.ones(20), "only one class"),
                                        (np.linspace(0, 1, 20), "continuous")])
 def test_bad_labels(y, message):

@@ -11,7 +11,9 @@ Dual, ``0 <= a_i <= U_i``, ``w(a) = sum_i a_i y_i x_i``::
 
 Coordinate i minimises ``-D`` exactly in ``a_i``: with ``G = y_i x_i' w - m_i`` (the partial
 derivative) and ``Q_ii = ||x_i||^2``, ``a_i <- clip(a_i - G / Q_ii, 0, U_i)``, then
-``w += (a_i' - a_i) y_i x_i``. The duality gap ``P(w(a)) - D(a)`` (>= 0, zero at the optimum) is
+``w += (a_i' - a_i) y_i x_i``. A sample whose row is zero (``Q_ii = 0``: common in sparse data)
+leaves ``w`` alone and enters ``D`` linearly: its optimum is ``a_i = U_i`` where ``m_i > 0``, else
+0, set once. The duality gap ``P(w(a)) - D(a)`` (>= 0, zero at the optimum) is
 the stopping rule, checked after every epoch. Samples are visited in a fresh random order each
 epoch, as liblinear does.
 """
@@ -19,6 +21,15 @@ epoch, as liblinear does.
 import numpy as np
 
 from ._jit import njit
+
+
+@njit(cache=True)
+def _zero_rows(q, U, m, a):
+    # a sample with x_i = 0 adds a_i m_i to the dual and nothing to w: its coordinate's maximiser
+    # over [0, U_i], whatever the others are
+    for i in range(q.shape[0]):
+        if q[i] == 0.0:
+            a[i] = U[i] if m[i] > 0.0 else 0.0
 
 
 @njit(cache=True)
@@ -53,6 +64,7 @@ def hinge_dual_cd_dense(X, y, U, m, a, w, max_epochs, tol_abs, seed):
         q[i] = 0.0
         for j in range(X.shape[1]):
             q[i] += X[i, j] * X[i, j]
+    _zero_rows(q, U, m, a)
     np.random.seed(seed)  # noqa: NPY002 (numba supports the legacy API only)
     order = np.arange(n)
     primal, gap = _gap_dense(X, y, U, m, a, w)
@@ -62,7 +74,7 @@ def hinge_dual_cd_dense(X, y, U, m, a, w, max_epochs, tol_abs, seed):
         for k in range(n):
             i = order[k]
             if q[i] == 0.0:
-                continue
+                continue        # (set before the loop: _zero_rows)
             grad = y[i] * _row_dot_dense(X, i, w) - m[i]
             new = min(max(a[i] - grad / q[i], 0.0), U[i])
             delta = new - a[i]
@@ -99,6 +111,7 @@ def hinge_dual_cd_sparse(data, indices, indptr, y, U, m, a, w, max_epochs, tol_a
     for i in range(n):
         for k in range(indptr[i], indptr[i + 1]):
             q[i] += data[k] * data[k]
+    _zero_rows(q, U, m, a)
     np.random.seed(seed)  # noqa: NPY002 (numba supports the legacy API only)
     order = np.arange(n)
     primal, gap = _gap_sparse(data, indices, indptr, y, U, m, a, w)
@@ -108,7 +121,7 @@ def hinge_dual_cd_sparse(data, indices, indptr, y, U, m, a, w, max_epochs, tol_a
         for t in range(n):
             i = order[t]
             if q[i] == 0.0:
-                continue
+                continue        # (set before the loop: _zero_rows)
             dot = 0.0
             for k in range(indptr[i], indptr[i + 1]):
                 dot += data[k] * w[indices[k]]
