@@ -528,11 +528,12 @@ class Launch:
                 self._kernel[self.grid](**self._args, **changing)
 
 
-def _step_counts(counts, fallback):
+def _step_counts(counts, fallback, **on_host):
     # the arguments that read Adam's step counts on the GPU (``counts``: the step tensors, one per
-    # tensor of the launch), or that say there are none
+    # tensor of the launch), or that say there are none (plus ``on_host``: what the kernel then
+    # takes in their place)
     if counts is None:
-        return {"step_table": fallback, "STEP_ON_DEVICE": False, "STEP_DTYPE": tl.float32, "beta2": 0.0}
+        return {"step_table": fallback, "STEP_ON_DEVICE": False, "STEP_DTYPE": tl.float32, **on_host}
     return {"step_table": address_table(counts), "STEP_ON_DEVICE": True,
             "STEP_DTYPE": _TL_TYPES[counts[0].dtype]}
 
@@ -551,7 +552,7 @@ def plan_enet_many(params, denoms, root, l1, l2, positive, counts=None):
                   tensor_of_block=tensor_of_block, start_of_block=start_of_block, sizes=sizes,
                   l1=float(l1), l2=float(l2), METRIC=denoms is not None, ROOT=root, POSITIVE=positive,
                   DTYPE=_TL_TYPES[params[0].dtype], COMPUTE=_compute_dtype(params[0]), BLOCK=_BLOCK,
-                  **_step_counts(counts, w_table))
+                  **_step_counts(counts, w_table, beta2=0.0))
 
 
 def plan_group_many(rows, denoms, lam, root, tol, counts=None):
@@ -572,7 +573,8 @@ def plan_group_many(rows, denoms, lam, root, tol, counts=None):
                   strides_group=strides_group, strides_elem=strides_elem, lam_ptr=lam, tol=float(tol),
                   METRIC=denoms is not None, ROOT=root, MAX_NEWTON=_MAX_NEWTON,
                   DTYPE=_TL_TYPES[rows[0].dtype], COMPUTE=_compute_dtype(rows[0]),
-                  BLOCK=min(_GROUP_BLOCK, triton.next_power_of_2(largest)), **_step_counts(counts, w_table))
+                  BLOCK=min(_GROUP_BLOCK, triton.next_power_of_2(largest)),
+                  **_step_counts(counts, w_table, beta2=0.0))
 
 
 def group_(groups, denom, lam, scale, eps, root, metric, tol):
@@ -613,15 +615,6 @@ def plan_sgd_flat(params, buffers, nesterov, kind, shrink):
                   COMPUTE=_compute_dtype(params[0]), BLOCK=_BLOCK)
 
 
-def _adam_counts(counts, fallback):
-    # the arguments of the fused Adam kernels that read the step counts on the GPU (``counts``: the
-    # step tensors, one per tensor of the launch), or that say they come from the host
-    if counts is None:
-        return {"step_table": fallback, "STEP_ON_DEVICE": False, "STEP_DTYPE": tl.float32}
-    return {"step_table": address_table(counts), "STEP_ON_DEVICE": True,
-            "STEP_DTYPE": _TL_TYPES[counts[0].dtype]}
-
-
 def plan_adam_flat(params, exp_avg, exp_avg_sq, max_exp_avg_sq, kind, shrink, counts=None):
     """Adam/AdamW (``max_exp_avg_sq`` None without amsgrad) and a separable prox in its metric;
     with ``counts`` (fused=True Adam's step counts, on the GPU) run with ``step_size=lr`` and
@@ -633,7 +626,7 @@ def plan_adam_flat(params, exp_avg, exp_avg_sq, max_exp_avg_sq, kind, shrink, co
                   vmax_table=_table_or(max_exp_avg_sq, v_table), tensor_of_block=tensor_of_block,
                   start_of_block=start_of_block, sizes=sizes, AMSGRAD=max_exp_avg_sq is not None, KIND=kind,
                   SHRINK=shrink, DTYPE=_TL_TYPES[params[0].dtype], COMPUTE=_compute_dtype(params[0]),
-                  BLOCK=_BLOCK, **_adam_counts(counts, w_table))
+                  BLOCK=_BLOCK, **_step_counts(counts, w_table))
 
 
 def _rows_block(rows):
@@ -665,4 +658,4 @@ def plan_adam_rows(rows, exp_avg, exp_avg_sq, max_exp_avg_sq, lam, tol, counts=N
                   row_of_group=row_of_group, sizes=sizes, strides_group=strides_group,
                   strides_elem=strides_elem, lam_ptr=lam, tol=float(tol), AMSGRAD=max_exp_avg_sq is not None,
                   MAX_NEWTON=_MAX_NEWTON, DTYPE=_TL_TYPES[rows[0].dtype], COMPUTE=_compute_dtype(rows[0]),
-                  BLOCK=_rows_block(rows), **_adam_counts(counts, w_table))
+                  BLOCK=_rows_block(rows), **_step_counts(counts, w_table))
